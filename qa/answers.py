@@ -1,0 +1,101 @@
+"""The /ask contract: validating a request, and the JSON shapes of passages and articles.
+
+Shapes are defined here once; the HTTP app and `qa ask --json` both use them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from qa.articles import Article
+from qa.errors import BadRequest
+from qa.search import Hit
+from qa.settings import Settings
+
+
+@dataclass(frozen=True)
+class AskRequest:
+    question: str
+    k: int
+
+
+def parse_ask_body(body: bytes, settings: Settings) -> AskRequest:
+    """Decode and validate a raw /ask request body."""
+    try:
+        payload = json.loads(body)
+    except ValueError:  # includes invalid UTF-8
+        raise BadRequest(
+            'The request body must be JSON, such as {"question": "Who said what?"}.',
+            code="invalid_json",
+        ) from None
+    return parse_ask_request(payload, settings)
+
+
+def parse_ask_request(payload: Any, settings: Settings) -> AskRequest:
+    """Validate a decoded /ask payload; every problem is a BadRequest with its own code."""
+    if not isinstance(payload, dict):
+        raise BadRequest(
+            'The request body must be a JSON object, such as {"question": "Who said what?"}.',
+            code="invalid_request",
+        )
+    if "question" not in payload:
+        raise BadRequest('The request needs a "question" field.', code="missing_question")
+    question = payload["question"]
+    if not isinstance(question, str):
+        raise BadRequest('"question" must be a string.', code="invalid_question")
+    if not question.strip():
+        raise BadRequest('"question" must not be empty or blank.', code="empty_question")
+    if len(question) > settings.max_question_chars:
+        raise BadRequest(
+            f'"question" must be at most {settings.max_question_chars} characters long.',
+            code="question_too_long",
+        )
+    k = payload.get("k", settings.default_k)
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise BadRequest('"k" must be a JSON integer.', code="invalid_k")
+    if not 1 <= k <= settings.max_k:
+        raise BadRequest(f'"k" must be between 1 and {settings.max_k}.', code="invalid_k")
+    return AskRequest(question=question.strip(), k=k)
+
+
+def citation(article: Article, start: int, end: int) -> dict[str, Any]:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "date": article.date,
+        "source": article.source,
+        "url": article.url,
+        "start": start,
+        "end": end,
+    }
+
+
+def passage_json(hit: Hit) -> dict[str, Any]:
+    return {
+        "text": hit.text,
+        "score": round(hit.score, 6),
+        "citation": citation(hit.article, hit.passage.start, hit.passage.end),
+    }
+
+
+def ask_response(request: AskRequest, hits: list[Hit], version: str) -> dict[str, Any]:
+    """The /ask answer: passages best first, each with its citation."""
+    return {
+        "question": request.question,
+        "passages": [passage_json(hit) for hit in hits],
+        "index_version": version,
+    }
+
+
+def article_json(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "date": article.date,
+        "source": article.source,
+        "url": article.url,
+        "credits": list(article.credits),
+        "body": article.body,
+    }

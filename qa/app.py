@@ -1,0 +1,102 @@
+"""The Flask app: /ask, /articles/<id>, /healthz, and the chat page at /.
+
+Every error, from our code or from Flask, leaves as the same JSON shape:
+`{"error": {"code": "...", "message": "..."}}` with a fitting status.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from qa.answers import parse_ask_body
+from qa.embedding import Embedder
+from qa.errors import QAError
+from qa.service import QAService
+from qa.settings import REPOSITORY, Settings
+
+log = logging.getLogger(__name__)
+
+WEB_FOLDER = REPOSITORY / "web"
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    """The one JSON error shape of every endpoint."""
+    return {"error": {"code": code, "message": message}}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    embedder: Embedder | None = None,
+    service: QAService | None = None,
+) -> Flask:
+    """Make the app. Nothing heavy happens here: the model and index load on first use."""
+    settings = settings or Settings.from_env()
+    service = service or QAService(settings, embedder=embedder)
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.extensions["qa_service"] = service
+    web_folder = Path(WEB_FOLDER)
+
+    @app.post("/ask")
+    def ask() -> Any:
+        ask_request = parse_ask_body(request.get_data(cache=False), settings)
+        return jsonify(service.ask(ask_request))
+
+    @app.get("/articles/<article_id>")
+    def article(article_id: str) -> Any:
+        return jsonify(service.article(article_id))
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify(service.health())
+
+    @app.get("/")
+    def page() -> Any:
+        return send_from_directory(web_folder, "index.html")
+
+    @app.get("/static/<path:name>")
+    def static_file(name: str) -> Any:
+        return send_from_directory(web_folder, name)
+
+    @app.errorhandler(QAError)
+    def qa_error(error: QAError) -> tuple[Any, int]:
+        return jsonify(error_body(error.code, error.message)), error.http_status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        response = jsonify(error_body(code, error.description or error.name))
+        if status == 405 and isinstance(error.valid_methods, list | tuple | set):
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response, status
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Any, int]:
+        log.exception("Unexpected error on %s %s", request.method, request.path)
+        return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

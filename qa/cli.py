@@ -1,0 +1,191 @@
+"""The `qa` command: index, serve, ask, add.
+
+Mistakes end with one line on stderr (`qa: error: ...`) and a non-zero exit status, never a
+traceback. Settings come from `QA_...` variables, overridden by the options given here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+log = logging.getLogger("qa")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("qa").setLevel(logging.INFO)
+    try:
+        settings = Settings.from_env(**_overrides(args))
+        result: int = args.run(args, settings)
+        sys.stdout.flush()
+        return result
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions of a folder of news articles; get cited passages."
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index", help="build or update the index from the corpus folder",
+        description="Index new and changed articles (incrementally, by content hash).",
+    )
+    _add_paths(index, corpus=True)
+    index.add_argument("--full", action="store_true", help="re-embed every article")
+    index.add_argument(
+        "--strict", action="store_true", help="exit with status 1 if any article was skipped"
+    )
+    index.add_argument(
+        "--wait", type=float, default=0, metavar="SECONDS",
+        help="wait this long for another running build instead of exiting (default 0)",
+    )
+    index.set_defaults(run=run_index)
+
+    serve = commands.add_parser(
+        "serve", help="serve the chat page and the JSON API",
+        description="Serve / (chat page), POST /ask, GET /articles/<id> and GET /healthz. "
+        "Builds the index first when none exists.",
+    )
+    _add_paths(serve, corpus=True)
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, help="server processes (default 1)")
+    serve.add_argument("--threads", type=int, help="threads per process (default 8)")
+    serve.set_defaults(run=run_serve)
+
+    ask = commands.add_parser(
+        "ask", help="ask a question from the terminal", description="Print the best passages."
+    )
+    ask.add_argument("question", help="the question, in plain words")
+    ask.add_argument("-k", type=int, default=None, help="how many passages (default 5)")
+    ask.add_argument("--json", action="store_true", help="print exactly the JSON /ask returns")
+    _add_paths(ask, corpus=False)
+    ask.set_defaults(run=run_ask)
+
+    add = commands.add_parser(
+        "add", help="validate article files and copy them into the corpus",
+        description="Each article is written to the corpus folder as <id>.md; records that "
+        "cannot be read are named with the reason and skipped.",
+    )
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add.add_argument(
+        "--replace", action="store_true", help="overwrite an article whose content changed"
+    )
+    _add_paths(add, corpus=True, index=False)
+    add.set_defaults(run=run_add)
+    return parser
+
+
+def run_index(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.build import build_from_corpus
+    from qa.embedding import SentenceTransformerEmbedder
+
+    if not settings.corpus.is_dir():
+        raise QAError(f"The corpus folder {settings.corpus} does not exist.")
+    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    report = build_from_corpus(
+        settings.corpus, settings.index, embedder, full=args.full, progress=True, wait=args.wait
+    )
+    for problem in report.problems:
+        print(f"skipped {problem}", file=sys.stderr)
+    print(f"Index version {report.version}: {report.summary()}")
+    return 1 if args.strict and report.problems else 0
+
+
+def run_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.index import current_version
+    from qa.server import serve
+
+    if current_version(settings.index) is None:
+        print(f"No index in {settings.index} yet: building it from {settings.corpus}.")
+        run_index(argparse.Namespace(full=False, strict=False, wait=60), settings)
+    serve(settings)
+    return 0
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.answers import parse_ask_request
+    from qa.service import QAService
+
+    payload: dict[str, Any] = {"question": args.question}
+    if args.k is not None:
+        payload["k"] = args.k
+    request = parse_ask_request(payload, settings)
+    result = QAService(settings).ask(request)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, sort_keys=True))
+        return 0
+    if not result["passages"]:
+        print("No passages found.")
+    for number, passage in enumerate(result["passages"], start=1):
+        cite = passage["citation"]
+        where = ", ".join(str(x) for x in (cite["source"], cite["date"]) if x)
+        print(f"[{number}] {cite['title']} ({where})  score {passage['score']:.3f}")
+        print(f"    {cite['article_id']}, characters {cite['start']}-{cite['end']}")
+        if cite["url"]:
+            print(f"    {cite['url']}")
+        print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
+        print()
+    return 0
+
+
+def run_add(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.articles import read_file, write_article
+
+    rejected = 0
+    written = 0
+    for path in args.files:
+        if not path.is_file():
+            print(f"rejected {path}: no such file", file=sys.stderr)
+            rejected += 1
+            continue
+        scan = read_file(path, str(path))
+        for problem in scan.problems:
+            print(f"rejected {problem}", file=sys.stderr)
+            rejected += 1
+        for article in scan.articles:
+            try:
+                target, status = write_article(settings.corpus, article, replace=args.replace)
+            except QAError as error:
+                print(f"rejected {path} ({article.id}): {error}", file=sys.stderr)
+                rejected += 1
+                continue
+            written += status != "unchanged"
+            print(f"{status} {target}  ({article.title[:70]})")
+    print(f"{written} written, {rejected} rejected. Run `qa index` to index new articles.")
+    return 1 if rejected else 0
+
+
+def _add_paths(parser: argparse.ArgumentParser, *, corpus: bool, index: bool = True) -> None:
+    if corpus:
+        parser.add_argument("--corpus", type=Path, help="article folder (QA_CORPUS; ./corpus)")
+    if index:
+        parser.add_argument("--index", type=Path, help="index folder (QA_INDEX; ./index)")
+    parser.add_argument("--model", help="embedding model name or folder (QA_MODEL)")
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("corpus", "index", "model", "host", "port", "workers", "threads")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}

@@ -1,0 +1,274 @@
+"""A built index on disk: versioned folders with a manifest, and the live one behind a link.
+
+    index/
+      current -> versions/20261129T101500Z-3fa2     (switched atomically when a build is done)
+      versions/20261129T101500Z-3fa2/
+        manifest.json    model id, dimension, counts, per-article content hashes, build time
+        articles.jsonl   the articles as parsed (the article view and citations read these)
+        passages.jsonl   row i = FAISS row i: article id and character offsets in the body
+        vectors.npy      normalized float32 embeddings, row i = passage i
+        vectors.faiss    the FAISS index over them
+
+A build writes a whole new version beside the live one, loads it back to verify it, and only
+then points `current` at it, so an interrupted or failed build leaves the previous version live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.articles import Article
+from qa.chunking import ChunkingConfig, Passage
+from qa.errors import IndexUnavailable
+from qa.vectors import FaissStore, VectorStore
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+ARTICLES_FILE = "articles.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+CURRENT_LINK = "current"
+VERSIONS_DIR = "versions"
+KEEP_VERSIONS = 3  # the live one and two before it; older ones are removed after a publish
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """What a saved index version holds and how it was made."""
+
+    model_id: str
+    dimension: int
+    article_count: int
+    passage_count: int
+    chunking: dict[str, Any]
+    article_hashes: dict[str, str]  # article id -> content hash
+    built_at: str
+    version: str = ""
+    store: str = "flat"
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IndexManifest:
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+@dataclass
+class Index:
+    """One loaded index version: immutable once made, shared by all requests that use it."""
+
+    manifest: IndexManifest
+    articles: dict[str, Article]
+    passages: list[Passage]
+    store: VectorStore
+    path: Path | None = None
+
+    def passage_text(self, row: int) -> str:
+        passage = self.passages[row]
+        return passage.text(self.articles[passage.article_id])
+
+    @property
+    def chunking(self) -> ChunkingConfig:
+        return ChunkingConfig(**self.manifest.chunking)
+
+
+def rebuild_hint(index_root: Path) -> str:
+    return f"run `qa index --full --index {index_root}` to rebuild it"
+
+
+def current_version(index_root: Path) -> Path | None:
+    """The live version's folder, or None when nothing has been published yet."""
+    link = index_root / CURRENT_LINK
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = (index_root / os.readlink(link)) if link.is_symlink() else link
+    return target if target.is_dir() else None
+
+
+def load_index(index_root: Path, model_id: str | None = None) -> Index:
+    """Load the live version; IndexUnavailable (with how to fix it) when there is none usable."""
+    folder = current_version(index_root)
+    if folder is None:
+        raise IndexUnavailable(
+            f"No index has been built in {index_root} yet: run `qa index` to build one."
+        )
+    return load_version(folder, model_id=model_id, index_root=index_root)
+
+
+def load_version(folder: Path, *, model_id: str | None = None, index_root: Path | None = None) -> Index:
+    """Load one version folder, refusing one from another model or an unknown format."""
+    hint = rebuild_hint(index_root or folder.parent.parent)
+    try:
+        manifest_data = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexUnavailable(f"The index in {folder} has no readable manifest ({error}); {hint}.")
+    if not isinstance(manifest_data, dict) or manifest_data.get("format_version") != FORMAT_VERSION:
+        found = manifest_data.get("format_version") if isinstance(manifest_data, dict) else None
+        raise IndexUnavailable(
+            f"The index in {folder} has format version {found!r}, this program reads "
+            f"{FORMAT_VERSION}; {hint}."
+        )
+    try:
+        manifest = IndexManifest.from_json(manifest_data)
+    except TypeError as error:
+        raise IndexUnavailable(f"The index manifest in {folder} is incomplete ({error}); {hint}.")
+    if model_id is not None and manifest.model_id != model_id:
+        raise IndexUnavailable(
+            f"The index in {folder} was built with the model {manifest.model_id!r}, but the "
+            f"configured model is {model_id!r}; {hint} (or set QA_MODEL={manifest.model_id})."
+        )
+    try:
+        articles = {
+            article.id: article
+            for article in (Article.from_record(r) for r in _read_jsonl(folder / ARTICLES_FILE))
+        }
+        passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
+        store = FaissStore.load(folder, manifest.dimension, manifest.passage_count)
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
+    if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
+        raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
+    if any(p.article_id not in articles for p in passages):
+        raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
+    return Index(manifest, articles, passages, store, path=folder)
+
+
+def publish_index(
+    index_root: Path,
+    *,
+    manifest: IndexManifest,
+    articles: list[Article],
+    passages: list[Passage],
+    store: VectorStore,
+) -> Index:
+    """Write a new version, verify it loads, then switch `current` to it atomically."""
+    versions = index_root / VERSIONS_DIR
+    versions.mkdir(parents=True, exist_ok=True)
+    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+    staging = versions / f".{version}.partial"
+    final = versions / version
+    manifest = IndexManifest(**{**asdict(manifest), "version": version})
+    try:
+        staging.mkdir()
+        _write_jsonl(staging / ARTICLES_FILE, (a.to_record() for a in articles))
+        _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
+        store.save(staging)
+        _write_json(staging / MANIFEST_FILE, asdict(manifest))
+        _fsync_folder(staging)
+        staging.rename(final)
+        loaded = load_version(final, model_id=manifest.model_id, index_root=index_root)
+        _switch_current(index_root, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if current_version(index_root) != final:
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+    _remove_old_versions(index_root, keep=final)
+    return loaded
+
+
+class LiveIndex:
+    """The index a server answers from, swapped for a newer version when one is published.
+
+    Each request takes one `Index` object from `get()` and uses only it, so no answer mixes
+    versions. The check for a new version is a `readlink`, done at most every `interval` seconds.
+    """
+
+    def __init__(self, index_root: Path, model_id: str | None, interval: float = 2.0) -> None:
+        self.index_root = index_root
+        self.model_id = model_id
+        self.interval = interval
+        self._index: Index | None = None
+        self._error: IndexUnavailable | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> Index:
+        """The newest usable index; IndexUnavailable when none has ever loaded."""
+        now = time.monotonic()
+        if now - self._checked >= self.interval or (self._index is None and self._error is None):
+            if self._lock.acquire(blocking=self._index is None):
+                try:
+                    self._refresh()
+                    self._checked = time.monotonic()
+                finally:
+                    self._lock.release()
+        if self._index is None:
+            raise self._error or IndexUnavailable("No index is loaded: run `qa index`.")
+        return self._index
+
+    def _refresh(self) -> None:
+        folder = current_version(self.index_root)
+        if self._index is not None and folder == self._index.path:
+            return
+        try:
+            if folder is None:
+                load_index(self.index_root)  # raises the "no index yet" message
+            loaded = load_version(folder, model_id=self.model_id, index_root=self.index_root)
+        except IndexUnavailable as error:
+            if self._index is None:
+                self._error = error
+            else:  # keep serving the last good version
+                log.warning("Keeping index %s: %s", self._index.manifest.version, error)
+            return
+        if self._index is not None:
+            log.info("Switched to index version %s", loaded.manifest.version)
+        self._index, self._error = loaded, None
+
+
+def _switch_current(index_root: Path, target: Path) -> None:
+    link = index_root / CURRENT_LINK
+    temporary = index_root / f".{CURRENT_LINK}.{secrets.token_hex(4)}"
+    os.symlink(os.path.relpath(target, index_root), temporary)
+    os.replace(temporary, link)  # atomic on POSIX: readers see the old or the new link
+    _fsync_folder(index_root)
+
+
+def _remove_old_versions(index_root: Path, keep: Path) -> None:
+    versions = index_root / VERSIONS_DIR
+    finished = sorted(p for p in versions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in finished[:-KEEP_VERSIONS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in versions.glob(".*.partial"):  # from builds that were killed
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _write_jsonl(path: Path, records: Any) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_json(path: Path, data: Any) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

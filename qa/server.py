@@ -1,0 +1,58 @@
+"""`qa serve`: the app under gunicorn (a production WSGI server), each worker warmed up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from qa.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = self.settings
+        options = {
+            "bind": f"{_host(settings.host)}:{settings.port}",
+            "workers": settings.workers,
+            "threads": settings.threads,
+            "worker_class": "gthread",
+            "timeout": 120,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "post_worker_init": _warm_worker,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from qa.app import create_app
+
+        return create_app(self.settings)
+
+
+def _warm_worker(worker: Any) -> None:
+    """Load the model and index before the worker takes its first request."""
+    service = worker.wsgi.extensions["qa_service"]
+    try:
+        service.warm()
+    except Exception as error:  # an unbuilt index still lets the worker answer 503s
+        log.warning("Worker %s started without an index: %s", worker.pid, error)
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def serve(settings: Settings) -> None:
+    print(f"Serving on http://{_host(settings.host)}:{settings.port}/ (Ctrl+C to stop)")
+    _Server(settings).run()

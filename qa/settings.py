@@ -1,0 +1,98 @@
+"""One frozen settings object, read from the environment (`QA_...`) in one place.
+
+Only the CLI and the app factory call `Settings.from_env`; everything else is handed a
+`Settings` and never looks at the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class SettingsError(QAError):
+    code = "invalid_setting"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the service; the README's settings table lists each with its variable."""
+
+    corpus: Path = REPOSITORY / "corpus"
+    index: Path = REPOSITORY / "index"
+    model: str = DEFAULT_MODEL
+    precision: str = "auto"  # "auto" picks bf16 where the CPU has it and it is exact enough
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    threads: int = 8
+    default_k: int = 5
+    max_k: int = 50
+    max_question_chars: int = 2000
+    max_request_bytes: int = 1_000_000
+    min_score: float = 0.0  # below this, the page says nothing relevant was found
+    reload_interval: float = 2.0  # seconds between checks for a newer index version
+    admin_token: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, overridden by `QA_<FIELD>` variables, overridden by keyword arguments."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None and raw != "":
+                values[field.name] = _convert(field.name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        """Return self, or raise SettingsError naming the first bad value."""
+        checks = [
+            (self.port >= 0 and self.port < 65536, "port must be between 0 and 65535"),
+            (self.workers >= 1, "workers must be at least 1"),
+            (self.threads >= 1, "threads must be at least 1"),
+            (1 <= self.default_k <= self.max_k, "default_k must be between 1 and max_k"),
+            (self.max_question_chars >= 1, "max_question_chars must be at least 1"),
+            (self.max_request_bytes >= 1024, "max_request_bytes must be at least 1024"),
+            (self.reload_interval > 0, "reload_interval must be positive"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+            (bool(self.model.strip()), "model must not be empty"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise SettingsError(f"Invalid setting: {message}.")
+        return self
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes).validated()
+
+
+ENV_PREFIX = "QA_"
+PRECISIONS = ("auto", "fp32", "bf16")
+_TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _convert(name: str, raw: str) -> Any:
+    kind = _TYPES[name]
+    try:
+        if kind == "Path":
+            return Path(raw).expanduser()
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"Invalid setting: {ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind}."
+        ) from None
+    return raw
