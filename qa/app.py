@@ -84,8 +84,9 @@ def create_app(
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
         response = jsonify(error_body(code, error.description or error.name))
-        if status == 405 and isinstance(error.valid_methods, list | tuple | set):
-            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        allowed = getattr(error, "valid_methods", None)
+        if status == 405 and allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
         return response, status
 
     @app.errorhandler(Exception)

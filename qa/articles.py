@@ -118,9 +118,8 @@ def read_corpus(folder: Path) -> Scan:
         scan.problems.extend(file_scan.problems)
         for article in file_scan.articles:
             if article.id in seen:
-                scan.problems.append(
-                    Problem(relative, f"article id {article.id!r} is also used by {seen[article.id]}")
-                )
+                reason = f"article id {article.id!r} is also used by {seen[article.id]}"
+                scan.problems.append(Problem(relative, reason))
                 continue
             seen[article.id] = relative
             scan.articles.append(article)
@@ -199,9 +198,7 @@ def parse_text(text: str, *, article_id: str, path: str = "") -> Article:
     return _parse_wire(text, article_id=article_id, path=path)
 
 
-def parse_record(
-    record: Any, *, stem: str, path: str = "", single: bool = False
-) -> Article:
+def parse_record(record: Any, *, stem: str, path: str = "", single: bool = False) -> Article:
     """One JSON object as an article. Its id is the file's stem plus the record's key."""
     if not isinstance(record, dict):
         raise ArticleError(f"expected a JSON object, got {type(record).__name__}")

@@ -97,7 +97,9 @@ def build_index(
     """Build and publish an index of `articles`, reusing `previous` where nothing changed."""
     config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
     report = BuildReport()
-    reusable = previous if previous is not None and _compatible(previous, embedder, config) else None
+    reusable = (
+        previous if previous is not None and _compatible(previous, embedder, config) else None
+    )
     old_hashes = reusable.manifest.article_hashes if reusable else {}
     old_rows = _rows_by_article(reusable) if reusable else {}
 
@@ -148,7 +150,11 @@ def build_index(
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     published = publish_index(
-        index_root, manifest=manifest, articles=articles, passages=passages, store=FaissStore(matrix)
+        index_root,
+        manifest=manifest,
+        articles=articles,
+        passages=passages,
+        store=FaissStore(matrix),
     )
     report.version = published.manifest.version
     report.published = True

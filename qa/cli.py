@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
     index = commands.add_parser(
-        "index", help="build or update the index from the corpus folder",
+        "index",
+        help="build or update the index from the corpus folder",
         description="Index new and changed articles (incrementally, by content hash).",
     )
     _add_paths(index, corpus=True)
@@ -58,13 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit with status 1 if any article was skipped"
     )
     index.add_argument(
-        "--wait", type=float, default=0, metavar="SECONDS",
+        "--wait",
+        type=float,
+        default=0,
+        metavar="SECONDS",
         help="wait this long for another running build instead of exiting (default 0)",
     )
     index.set_defaults(run=run_index)
 
     serve = commands.add_parser(
-        "serve", help="serve the chat page and the JSON API",
+        "serve",
+        help="serve the chat page and the JSON API",
         description="Serve / (chat page), POST /ask, GET /articles/<id> and GET /healthz. "
         "Builds the index first when none exists.",
     )
@@ -85,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.set_defaults(run=run_ask)
 
     add = commands.add_parser(
-        "add", help="validate article files and copy them into the corpus",
+        "add",
+        help="validate article files and copy them into the corpus",
         description="Each article is written to the corpus folder as <id>.md; records that "
         "cannot be read are named with the reason and skipped.",
     )

@@ -83,15 +83,15 @@ class SentenceTransformerEmbedder:
                 "(set QA_MODEL to a sentence-transformers model name or folder)."
             ) from None
         self._model.eval()
-        dimension = self._model.get_embedding_dimension()
+        dimension: int | None = self._model.get_embedding_dimension()
         if dimension is None:
             raise ModelError(f"The model {model!r} does not report an embedding dimension.")
         self.dimension = int(dimension)
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
-        self.max_tokens = int(self._model.max_seq_length) - 2
-        self.precision = "bf16" if precision == "bf16" or (
-            precision == "auto" and bf16_supported()
-        ) else "fp32"
+        self.max_tokens = int(self._model.max_seq_length or 256) - 2
+        self.precision = (
+            "bf16" if precision == "bf16" or (precision == "auto" and bf16_supported()) else "fp32"
+        )
         self._tokenizer = self._model.tokenizer
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:

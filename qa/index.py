@@ -107,13 +107,17 @@ def load_index(index_root: Path, model_id: str | None = None) -> Index:
     return load_version(folder, model_id=model_id, index_root=index_root)
 
 
-def load_version(folder: Path, *, model_id: str | None = None, index_root: Path | None = None) -> Index:
+def load_version(
+    folder: Path, *, model_id: str | None = None, index_root: Path | None = None
+) -> Index:
     """Load one version folder, refusing one from another model or an unknown format."""
     hint = rebuild_hint(index_root or folder.parent.parent)
     try:
         manifest_data = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IndexUnavailable(f"The index in {folder} has no readable manifest ({error}); {hint}.")
+        raise IndexUnavailable(
+            f"The index in {folder} has no readable manifest ({error}); {hint}."
+        ) from None
     if not isinstance(manifest_data, dict) or manifest_data.get("format_version") != FORMAT_VERSION:
         found = manifest_data.get("format_version") if isinstance(manifest_data, dict) else None
         raise IndexUnavailable(
@@ -123,7 +127,9 @@ def load_version(folder: Path, *, model_id: str | None = None, index_root: Path 
     try:
         manifest = IndexManifest.from_json(manifest_data)
     except TypeError as error:
-        raise IndexUnavailable(f"The index manifest in {folder} is incomplete ({error}); {hint}.")
+        raise IndexUnavailable(
+            f"The index manifest in {folder} is incomplete ({error}); {hint}."
+        ) from None
     if model_id is not None and manifest.model_id != model_id:
         raise IndexUnavailable(
             f"The index in {folder} was built with the model {manifest.model_id!r}, but the "
@@ -156,7 +162,9 @@ def publish_index(
     """Write a new version, verify it loads, then switch `current` to it atomically."""
     versions = index_root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
-    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+    version = (
+        dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(2)
+    )
     staging = versions / f".{version}.partial"
     final = versions / version
     manifest = IndexManifest(**{**asdict(manifest), "version": version})
@@ -197,14 +205,14 @@ class LiveIndex:
 
     def get(self) -> Index:
         """The newest usable index; IndexUnavailable when none has ever loaded."""
-        now = time.monotonic()
-        if now - self._checked >= self.interval or (self._index is None and self._error is None):
-            if self._lock.acquire(blocking=self._index is None):
-                try:
-                    self._refresh()
-                    self._checked = time.monotonic()
-                finally:
-                    self._lock.release()
+        due = time.monotonic() - self._checked >= self.interval
+        # The first load blocks; later checks are skipped while another thread is checking.
+        if (due or self._index is None) and self._lock.acquire(blocking=self._index is None):
+            try:
+                self._refresh()
+                self._checked = time.monotonic()
+            finally:
+                self._lock.release()
         if self._index is None:
             raise self._error or IndexUnavailable("No index is loaded: run `qa index`.")
         return self._index
@@ -215,8 +223,9 @@ class LiveIndex:
             return
         try:
             if folder is None:
-                load_index(self.index_root)  # raises the "no index yet" message
-            loaded = load_version(folder, model_id=self.model_id, index_root=self.index_root)
+                loaded = load_index(self.index_root)  # raises the "no index yet" message
+            else:
+                loaded = load_version(folder, model_id=self.model_id, index_root=self.index_root)
         except IndexUnavailable as error:
             if self._index is None:
                 self._error = error

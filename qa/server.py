@@ -12,7 +12,7 @@ from qa.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
+class _Server(BaseApplication):
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__()

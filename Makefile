@@ -1,0 +1,39 @@
+# The README's commands. `make serve` and `make test` each set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup serve index test lint bench clean
+
+setup: $(STAMP)
+
+# torch is installed first and pinned: `pip install torch==2.13.0` takes the CPU build from this
+# machine's disk; an unpinned torch (pulled in by sentence-transformers) would be a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+serve: setup
+	$(BIN)/qa serve
+
+index: setup
+	$(BIN)/qa index
+
+test: setup
+	scripts/ensure-chromium
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check qa tests bench
+	$(BIN)/ruff format --check qa tests bench
+	$(BIN)/mypy qa
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) index/current index/versions index/.build.lock .pytest_cache
