@@ -80,10 +80,17 @@ def passage_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def ask_response(request: AskRequest, hits: list[Hit], version: str) -> dict[str, Any]:
-    """The /ask answer: passages best first, each with its citation."""
+def ask_response(
+    request: AskRequest, hits: list[Hit], version: str, min_score: float
+) -> dict[str, Any]:
+    """The /ask answer: passages best first, each with its citation.
+
+    `answerable` is false when even the best passage scores below `min_score`: the page then
+    says plainly that nothing relevant was found rather than showing unrelated text.
+    """
     return {
         "question": request.question,
+        "answerable": bool(hits) and hits[0].score >= min_score,
         "passages": [passage_json(hit) for hit in hits],
         "index_version": version,
     }

@@ -36,7 +36,7 @@ class QAService:
     def ask(self, request: AskRequest) -> dict[str, Any]:
         index = self.live.get()  # one version for the whole request
         hits = Searcher(self.embedder).search(index, request.question, request.k)
-        return ask_response(request, hits, index.manifest.version)
+        return ask_response(request, hits, index.manifest.version, self.settings.min_score)
 
     def article(self, article_id: str) -> dict[str, Any]:
         index = self.live.get()
