@@ -67,13 +67,20 @@ def create_app(
     def healthz() -> Any:
         return jsonify(service.health())
 
+    def web_file(name: str) -> Response:
+        # no-cache: browsers revalidate (ETag), so a new release never pairs an old app.js
+        # with a new index.html.
+        response = send_from_directory(web_folder, name)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
     @app.get("/")
     def page() -> Any:
-        return send_from_directory(web_folder, "index.html")
+        return web_file("index.html")
 
     @app.get("/static/<path:name>")
     def static_file(name: str) -> Any:
-        return send_from_directory(web_folder, name)
+        return web_file(name)
 
     @app.errorhandler(QAError)
     def qa_error(error: QAError) -> tuple[Any, int]:
