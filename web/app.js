@@ -100,7 +100,8 @@
       title,
     );
     const line = el("p", { className: "citation" }, link);
-    for (const part of [dateElement(citation.date), citation.source || null]) {
+    const source = citation.source ? el("span", { className: "source" }, citation.source) : null;
+    for (const part of [dateElement(citation.date), source]) {
       if (!part) continue;
       line.append(el("span", { className: "separator", "aria-hidden": "true" }, " · "), part);
     }
@@ -460,8 +461,11 @@
     ui.articleCredits.replaceChildren(...credits.map((credit) => el("li", {}, String(credit))));
 
     ui.articleTitle.focus({ preventScroll: true });
-    if (mark) mark.scrollIntoView({ block: "center" });
-    else window.scrollTo({ top: 0 });
+    window.scrollTo({ top: 0 });
+    // A passage near the top is seen with the title; one further down is scrolled to.
+    if (mark && mark.getBoundingClientRect().top > window.innerHeight * 0.6) {
+      mark.scrollIntoView({ block: "start" });
+    }
   }
 
   async function showArticle(route) {
