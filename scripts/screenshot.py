@@ -23,7 +23,13 @@ from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import REPOSITORY, Settings
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--hide-scrollbars",
+]
 QUESTION = "Which organizations does the CSTO have contacts with?"
 
 
@@ -54,7 +60,12 @@ def main() -> None:
                 page.fill("#question", args.question)
                 page.press("#question", "Enter")
                 page.wait_for_selector("#thread .reply:not(.working)")
-                page.evaluate("window.scrollTo(0, 0)")
+                # No focus ring, and no empty scrollbar gutter (headless draws no scrollbar).
+                page.evaluate(
+                    "document.activeElement.blur();"
+                    "document.documentElement.style.scrollbarGutter = 'auto';"
+                    "window.scrollTo(0, 0)"
+                )
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.out))
                 browser.close()

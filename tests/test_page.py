@@ -84,9 +84,7 @@ def server(tmp_path_factory, embedder) -> Iterator[LoopbackServer]:
     root = tmp_path_factory.mktemp("page")
     corpus = make_corpus(root / "corpus")
     (corpus / "penguins.md").write_text(HOSTILE_ARTICLE, encoding="utf-8")
-    settings = Settings(
-        corpus=corpus, index=root / "index", max_question_chars=MAX_QUESTION_CHARS
-    )
+    settings = Settings(corpus=corpus, index=root / "index", max_question_chars=MAX_QUESTION_CHARS)
     report = build_from_corpus(settings.corpus, settings.index, embedder)
     assert not report.problems and "penguins" in report.added, report.problems
     served = LoopbackServer(create_app(settings, embedder=embedder))
@@ -358,7 +356,10 @@ def test_keyboard_alone(page, server):
     assert page.input_value("#question") == "How much wheat\ndid Egypt buy?"
     page.keyboard.press("Enter")
     page.locator("#thread .reply .passage").first.wait_for()
-    assert page.locator("#thread .question-text").text_content().strip() == "How much wheat\ndid Egypt buy?"
+    assert (
+        page.locator("#thread .question-text").text_content().strip()
+        == "How much wheat\ndid Egypt buy?"
+    )
 
     page.locator("#thread a.cite-link").first.focus()
     page.keyboard.press("Enter")
