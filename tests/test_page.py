@@ -150,6 +150,17 @@ def ask(page: Any, question: str) -> Any:
     return reply
 
 
+# Collects layout shifts that no user input caused (what Cumulative Layout Shift counts).
+LAYOUT_SHIFTS = """() => {
+    window.layoutShifts = [];
+    new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+            if (!entry.hadRecentInput) window.layoutShifts.push(entry.value);
+        }
+    }).observe({ type: "layout-shift", buffered: true });
+}"""
+
+
 def no_sideways_scroll(page: Any) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -166,6 +177,7 @@ def test_ask_follow_citation_back_reload_and_clear(page, server, console_errors)
     assert "trilateral agreement was signed in Moscow" in expected["text"]
     page.goto(server.url)
     assert page.locator("#empty-note").is_visible()
+    page.evaluate(LAYOUT_SHIFTS)
 
     # The question shows at once, then a working state, and the send button waits meanwhile.
     held: list[Any] = []
@@ -181,6 +193,7 @@ def test_ask_follow_citation_back_reload_and_clear(page, server, console_errors)
             break
         page.wait_for_timeout(50)
     assert len(held) == 1
+    page.wait_for_timeout(600)  # shifts this long after a key press count as layout jumps
     held[0].continue_()
     page.unroute("**/ask")
 
@@ -195,6 +208,9 @@ def test_ask_follow_citation_back_reload_and_clear(page, server, console_errors)
     assert "8 June 2022" in first.locator(".citation").text_content()
     assert "TASS" in first.locator(".citation").text_content()
     assert reply.locator(".passage").count() == 5
+    assert "5 passages found" in page.text_content("#announcer")
+    page.wait_for_timeout(100)  # layout-shift entries are reported asynchronously
+    assert page.evaluate("window.layoutShifts") == []
 
     # The citation opens the article with exactly the passage marked and in view.
     scroll_before = page.evaluate("window.scrollY")

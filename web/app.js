@@ -17,6 +17,7 @@
     articleView: $("article-view"),
     composer: $("composer"),
     thread: $("thread"),
+    announcer: $("announcer"),
     emptyNote: $("empty-note"),
     form: $("ask-form"),
     question: $("question"),
@@ -241,6 +242,17 @@
     );
   }
 
+  /** One sentence on a reply, for screen readers. */
+  function summary(entry) {
+    if (entry.kind === "error") return entry.message;
+    const passages = entry.response.passages;
+    if (!passages.length) return "There are no articles to search yet.";
+    if (entry.response.answerable === false) return "Nothing in the articles answers this question.";
+    const answers = Array.isArray(entry.response.answer) ? entry.response.answer : [];
+    const lead = answers.length ? `Answer: ${answers.map((answer) => answer.text).join(" ")} ` : "";
+    return `${lead}${passages.length} passages found, the best from “${passages[0].citation.title}”.`;
+  }
+
   // ---- The conversation, kept in localStorage ----
 
   function isEntry(entry) {
@@ -270,17 +282,16 @@
 
   function renderConversation() {
     ui.thread.replaceChildren(...conversation.map(entryItem));
+    updateControls();
+  }
+
+  /** A question saved without its reply: the page was closed or reloaded while it was asked. */
+  function closeUnanswered() {
     const last = conversation[conversation.length - 1];
     if (last && last.kind === "question") {
-      // The page was closed or reloaded while this question was on its way.
-      ui.thread.append(
-        entryItem({
-          kind: "error",
-          message: "No reply arrived before the page was reloaded. Ask again to get one.",
-        }),
-      );
+      conversation.push({ kind: "error", message: "No reply arrived before the page was reloaded. Ask again to get one." });
+      saveConversation();
     }
-    updateControls();
   }
 
   function updateControls() {
@@ -343,6 +354,7 @@
     ui.thread.append(entryItem(entry), working);
     updateControls();
     scrollToBottom();
+    ui.announcer.textContent = "Searching the articles…";
 
     const result = await fetchReply(question);
     pending = false;
@@ -355,6 +367,7 @@
     const item = entryItem(result);
     working.replaceWith(item);
     updateControls();
+    ui.announcer.textContent = summary(result);
     if (result.kind === "error" && !ui.question.value) {
       ui.question.value = question; // so it can be fixed and sent again
       fitTextarea();
@@ -430,6 +443,35 @@
     }
   }
 
+  /** The text the thread cited at these offsets, if the conversation holds it. */
+  function citedText(articleId, start, end) {
+    for (const entry of conversation) {
+      if (entry.kind !== "reply") continue;
+      const { passages = [], answer = [] } = entry.response;
+      const spans = [
+        ...passages.map((p) => ({ ...p.citation, text: p.text })),
+        ...(Array.isArray(answer) ? answer : []),
+      ];
+      const found = spans.find((s) => s.article_id === articleId && s.start === start && s.end === end);
+      if (found && typeof found.text === "string") return found.text;
+    }
+    return null;
+  }
+
+  /**
+   * Where to mark: body[start:end], unless the thread knows the cited text and the article has
+   * changed since (a newer index), in which case the text is looked for where it now is.
+   */
+  function citedSpan(body, articleId, start, end) {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end) return null;
+    const expected = citedText(articleId, start, end);
+    if (expected === null || body.slice(start, end) === expected) {
+      return end <= body.length ? [start, end] : null;
+    }
+    const moved = body.indexOf(expected);
+    return moved >= 0 ? [moved, moved + expected.length] : null;
+  }
+
   function fillArticle(article, start, end) {
     document.title = `${article.title} · qa-news`;
     ui.articleTitle.textContent = article.title;
@@ -448,14 +490,16 @@
     }
 
     const body = typeof article.body === "string" ? article.body : "";
-    const hasSpan = Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start < end;
+    const span = citedSpan(body, article.id, start, end);
     let mark = null;
-    if (hasSpan && end <= body.length) {
-      mark = el("mark", { className: "cited" }, body.slice(start, end));
-      ui.articleBody.append(body.slice(0, start), mark, body.slice(end));
+    if (span) {
+      mark = el("mark", { className: "cited" }, body.slice(span[0], span[1]));
+      ui.articleBody.append(body.slice(0, span[0]), mark, body.slice(span[1]));
     } else {
       ui.articleBody.append(body);
-      if (hasSpan) ui.articleStatus.textContent = "The cited passage is no longer in this article; it has changed since.";
+      if (Number.isInteger(start)) {
+        ui.articleStatus.textContent = "The cited passage is no longer in this article; it has changed since.";
+      }
     }
     const credits = Array.isArray(article.credits) ? article.credits : [];
     ui.articleCredits.replaceChildren(...credits.map((credit) => el("li", {}, String(credit))));
@@ -559,6 +603,7 @@
     }
   });
 
+  closeUnanswered();
   renderConversation();
   if (parseRoute().view === "chat") {
     route();
