@@ -362,6 +362,22 @@ def test_nothing_relevant_is_said_plainly(page, server):
 
 
 @pytest.mark.browser
+def test_an_article_link_opened_directly(page, server):
+    """A citation link pasted into a new tab: the article shows, and Back stays on the page."""
+    article = json.loads(urllib.request.urlopen(f"{server.url}/articles/{SAMPLE_ID}").read())
+    page.goto(f"{server.url}/#/article/{SAMPLE_ID}?start=4&end=40")
+    page.locator("#article-body mark").wait_for()
+    assert page.text_content("#article-body mark") == article["body"][4:40]
+    page.click("#back")
+    page.locator("#chat-view").wait_for(state="visible")
+    assert page.url == f"{server.url}/"
+
+    page.goto(f"{server.url}/#/article/no-such-article")
+    page.locator("#article-status", has_text="not in the collection").wait_for()
+    assert page.text_content("#article-body") == ""
+
+
+@pytest.mark.browser
 def test_keyboard_alone(page, server):
     page.goto(server.url)
     page.keyboard.press("Tab")  # "Clear" is disabled while the thread is empty

@@ -156,7 +156,11 @@
   }
 
   function answerBlock(answers, passages) {
-    const block = el("div", { className: "answer" }, el("h3", { className: "answer-label" }, "Answer"));
+    const block = el(
+      "div",
+      { className: "answer" },
+      el("h3", { className: "answer-label" }, "Answer"),
+    );
     for (const answer of answers) {
       const passage = passages[answer.passage - 1];
       const line = el("p", { className: "answer-text" }, answer.text);
@@ -168,7 +172,11 @@
             "a",
             {
               className: "cite-link cite-number",
-              href: articleHref(answer.article_id || passage.citation.article_id, answer.start, answer.end),
+              href: articleHref(
+                answer.article_id || passage.citation.article_id,
+                answer.start,
+                answer.end,
+              ),
               "aria-label": `Source: passage ${answer.passage}, “${title}”`,
             },
             `[${answer.passage}]`,
@@ -238,7 +246,12 @@
     return el(
       "li",
       { className: "message reply working", "aria-busy": "true" },
-      el("p", { className: "working-text" }, "Searching the articles", el("span", { className: "dots", "aria-hidden": "true" })),
+      el(
+        "p",
+        { className: "working-text" },
+        "Searching the articles",
+        el("span", { className: "dots", "aria-hidden": "true" }),
+      ),
     );
   }
 
@@ -247,7 +260,8 @@
     if (entry.kind === "error") return entry.message;
     const passages = entry.response.passages;
     if (!passages.length) return "There are no articles to search yet.";
-    if (entry.response.answerable === false) return "Nothing in the articles answers this question.";
+    if (entry.response.answerable === false)
+      return "Nothing in the articles answers this question.";
     const answers = Array.isArray(entry.response.answer) ? entry.response.answer : [];
     const lead = answers.length ? `Answer: ${answers.map((answer) => answer.text).join(" ")} ` : "";
     return `${lead}${passages.length} passages found, the best from “${passages[0].citation.title}”.`;
@@ -289,7 +303,10 @@
   function closeUnanswered() {
     const last = conversation[conversation.length - 1];
     if (last && last.kind === "question") {
-      conversation.push({ kind: "error", message: "No reply arrived before the page was reloaded. Ask again to get one." });
+      conversation.push({
+        kind: "error",
+        message: "No reply arrived before the page was reloaded. Ask again to get one.",
+      });
       saveConversation();
     }
   }
@@ -305,13 +322,14 @@
   // ---- Asking ----
 
   function errorMessage(status, body) {
-    const detail = body && body.error && typeof body.error.message === "string" ? body.error.message : "";
-    if (status === 400) return `That question could not be asked. ${detail || "The request was not valid."}`;
+    const detail =
+      body && body.error && typeof body.error.message === "string" ? body.error.message : "";
+    if (status === 400)
+      return `That question could not be asked. ${detail || "The request was not valid."}`;
     if (status === 413) return "That question is too long to send. Please shorten it.";
     if (status === 503) {
       return `The articles cannot be searched right now. ${detail || "Please try again in a moment."}`;
     }
-    if (status === 404) return "The server has no place to ask questions at this address.";
     return `The server could not answer (error ${status}). Please try again.`;
   }
 
@@ -326,7 +344,8 @@
     } catch {
       return {
         kind: "error",
-        message: "Could not reach the server. Check your connection, or that the server is running, and try again.",
+        message:
+          "Could not reach the server. Check your connection, or that the server is running, and try again.",
       };
     }
     let body = null;
@@ -335,8 +354,13 @@
     } catch {
       // Not JSON: handled below by status.
     }
-    if (response.ok && body && Array.isArray(body.passages)) return { kind: "reply", response: body };
-    if (response.ok) return { kind: "error", message: "The server sent a reply this page cannot read. Please try again." };
+    if (response.ok && body && Array.isArray(body.passages))
+      return { kind: "reply", response: body };
+    if (response.ok)
+      return {
+        kind: "error",
+        message: "The server sent a reply this page cannot read. Please try again.",
+      };
     return { kind: "error", message: errorMessage(response.status, body) };
   }
 
@@ -427,7 +451,13 @@
   // ---- The article view ----
 
   function clearArticle() {
-    for (const node of [ui.articleTitle, ui.articleMeta, ui.articleLink, ui.articleBody, ui.articleCredits]) {
+    for (const node of [
+      ui.articleTitle,
+      ui.articleMeta,
+      ui.articleLink,
+      ui.articleBody,
+      ui.articleCredits,
+    ]) {
       node.replaceChildren();
     }
   }
@@ -452,7 +482,9 @@
         ...passages.map((p) => ({ ...p.citation, text: p.text })),
         ...(Array.isArray(answer) ? answer : []),
       ];
-      const found = spans.find((s) => s.article_id === articleId && s.start === start && s.end === end);
+      const found = spans.find(
+        (s) => s.article_id === articleId && s.start === start && s.end === end,
+      );
       if (found && typeof found.text === "string") return found.text;
     }
     return null;
@@ -463,7 +495,8 @@
    * changed since (a newer index), in which case the text is looked for where it now is.
    */
   function citedSpan(body, articleId, start, end) {
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end) return null;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || start >= end)
+      return null;
     const expected = citedText(articleId, start, end);
     if (expected === null || body.slice(start, end) === expected) {
       return end <= body.length ? [start, end] : null;
@@ -475,15 +508,23 @@
   function fillArticle(article, start, end) {
     document.title = `${article.title} · qa-news`;
     ui.articleTitle.textContent = article.title;
-    const meta = [dateElement(article.date), article.source ? `Source: ${article.source}` : null].filter(Boolean);
+    const meta = [
+      dateElement(article.date),
+      article.source ? `Source: ${article.source}` : null,
+    ].filter(Boolean);
     meta.forEach((part, i) => {
-      if (i) ui.articleMeta.append(el("span", { className: "separator", "aria-hidden": "true" }, " · "));
+      if (i)
+        ui.articleMeta.append(el("span", { className: "separator", "aria-hidden": "true" }, " · "));
       ui.articleMeta.append(part);
     });
     const href = safeUrl(article.url);
     if (href) {
       ui.articleLink.append(
-        el("a", { href, target: "_blank", rel: "noopener noreferrer" }, "Read the original article"),
+        el(
+          "a",
+          { href, target: "_blank", rel: "noopener noreferrer" },
+          "Read the original article",
+        ),
       );
     } else if (article.url) {
       ui.articleLink.append(`Original: ${article.url}`);
@@ -498,7 +539,8 @@
     } else {
       ui.articleBody.append(body);
       if (Number.isInteger(start)) {
-        ui.articleStatus.textContent = "The cited passage is no longer in this article; it has changed since.";
+        ui.articleStatus.textContent =
+          "The cited passage is no longer in this article; it has changed since.";
       }
     }
     const credits = Array.isArray(article.credits) ? article.credits : [];
@@ -521,7 +563,9 @@
     let response;
     let body = null;
     try {
-      response = await fetch(`/articles/${encodeURIComponent(route.id)}`, { headers: { Accept: "application/json" } });
+      response = await fetch(`/articles/${encodeURIComponent(route.id)}`, {
+        headers: { Accept: "application/json" },
+      });
       body = await response.json();
     } catch {
       body = null;
@@ -535,7 +579,8 @@
     } else if (response) {
       ui.articleStatus.textContent = errorMessage(response.status, body);
     } else {
-      ui.articleStatus.textContent = "Could not reach the server to load this article. Please try again.";
+      ui.articleStatus.textContent =
+        "Could not reach the server to load this article. Please try again.";
     }
   }
 
@@ -561,7 +606,12 @@
     try {
       const params = new URLSearchParams(match[2] || "");
       const number = (name) => (params.has(name) ? Number(params.get(name)) : null);
-      return { view: "article", id: decodeURIComponent(match[1]), start: number("start"), end: number("end") };
+      return {
+        view: "article",
+        id: decodeURIComponent(match[1]),
+        start: number("start"),
+        end: number("end"),
+      };
     } catch {
       return { view: "chat" };
     }
