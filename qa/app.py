@@ -6,6 +6,8 @@ Every error, from our code or from Flask, leaves as the same JSON shape:
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from qa.answers import parse_ask_body
 from qa.embedding import Embedder
-from qa.errors import QAError
+from qa.errors import BadRequest, Forbidden, QAError, Unauthorized
 from qa.service import QAService
 from qa.settings import REPOSITORY, Settings
 
@@ -40,6 +42,19 @@ def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
 
 
+def require_admin(token: str | None, authorization: str | None) -> None:
+    """Admin endpoints are off without QA_ADMIN_TOKEN, and need it as a bearer token."""
+    if not token:
+        raise Forbidden(
+            "Admin endpoints are off: set QA_ADMIN_TOKEN to enable them.", code="admin_disabled"
+        )
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header.")
+    if not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise Forbidden("The admin token is wrong.")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -58,6 +73,16 @@ def create_app(
     def ask() -> Any:
         ask_request = parse_ask_body(request.get_data(cache=False), settings)
         return jsonify(service.ask(ask_request))
+
+    @app.post("/articles")
+    def add_article() -> Any:
+        require_admin(settings.admin_token, request.headers.get("Authorization"))
+        try:
+            payload = json.loads(request.get_data(cache=False))
+        except ValueError:
+            raise BadRequest("The request body must be JSON.", code="invalid_json") from None
+        result = service.add_article(payload)
+        return jsonify(result), 201 if result["status"] != "unchanged" else 200
 
     @app.get("/articles/<article_id>")
     def article(article_id: str) -> Any:
@@ -84,7 +109,10 @@ def create_app(
 
     @app.errorhandler(QAError)
     def qa_error(error: QAError) -> tuple[Any, int]:
-        return jsonify(error_body(error.code, error.message)), error.http_status
+        response = jsonify(error_body(error.code, error.message))
+        if isinstance(error, Unauthorized):
+            response.headers["WWW-Authenticate"] = 'Bearer realm="qa"'
+        return response, error.http_status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Any, int]:

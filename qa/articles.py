@@ -296,6 +296,12 @@ def split_paragraphs(text: str) -> list[str]:
     return [p for p in (_collapse(block) for block in blocks) if p]
 
 
+def derived_id(title: str, date: str | None, url: str | None) -> str:
+    """A readable, stable id for an article that comes without a file name (POST /articles)."""
+    slug = safe_id("-".join(re.findall(r"[a-z0-9]+", title.lower())[:10]))[:60]
+    return f"{slug}-{_short_hash(f'{title}|{date}|{url}')[:8]}"
+
+
 def safe_id(text: str) -> str:
     """A string as a URL- and file-safe article id."""
     cleaned = _ID_UNSAFE.sub("-", text).strip("-.")[:100]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,19 +35,39 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # indexed articles whose file now has problems
     passages_embedded: int = 0
     passages_total: int = 0
     seconds: float = 0.0
     version: str = ""
-    published: bool = False
 
     def summary(self) -> str:
+        kept = f" ({len(self.kept)} kept as last indexed)" if self.kept else ""
         return (
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
-            f"{len(self.unchanged)} unchanged, {len(self.problems)} skipped; "
+            f"{len(self.unchanged)} unchanged, {len(self.problems)} skipped{kept}; "
             f"{self.passages_embedded} passages embedded, {self.passages_total} in the index; "
             f"{self.seconds:.1f} s"
         )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": len(self.unchanged),
+            "skipped": [str(problem) for problem in self.problems],
+            "passages_embedded": self.passages_embedded,
+            "passages_total": self.passages_total,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def build_lock(index_root: Path) -> FileLock:
+    """The lock every build holds; released by the OS if its process dies."""
+    index_root.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(index_root / LOCK_FILE))
 
 
 def build_from_corpus(
@@ -63,21 +82,29 @@ def build_from_corpus(
 ) -> BuildReport:
     """Read the corpus, build what changed, publish a new version. Holds the build lock."""
     started = time.perf_counter()
-    index_root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(index_root / LOCK_FILE))
+    lock = build_lock(index_root)
     try:
         lock.acquire(timeout=wait)
     except Timeout:
         raise IndexBusy(
-            f"Another `qa index` is building {index_root}; wait for it to finish."
+            f"Another `qa index` is building {index_root}; wait for it to finish "
+            "(or pass --wait SECONDS)."
         ) from None
     try:
         scan = read_corpus(corpus)
-        previous = None if full else _previous_index(index_root, embedder.model_id)
+        previous = _previous_index(index_root)
+        kept = _kept_despite_problems(previous, scan.articles, scan.problems)
         report = build_index(
-            scan.articles, embedder, index_root, previous=previous, config=config, progress=progress
+            scan.articles + kept,
+            embedder,
+            index_root,
+            previous=previous,
+            reuse=not full,
+            config=config,
+            progress=progress,
         )
         report.problems = scan.problems
+        report.kept = [article.id for article in kept]
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -90,46 +117,43 @@ def build_index(
     index_root: Path,
     *,
     previous: Index | None = None,
+    reuse: bool = True,
     config: ChunkingConfig | None = None,
     progress: bool = False,
-    on_embed: Callable[[int], None] | None = None,
 ) -> BuildReport:
-    """Build and publish an index of `articles`, reusing `previous` where nothing changed."""
+    """Build and publish an index of `articles`, reusing the passages and vectors of
+    `previous` for articles whose content hash is unchanged (unless `reuse` is false)."""
     config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
     report = BuildReport()
-    reusable = (
-        previous if previous is not None and _compatible(previous, embedder, config) else None
-    )
-    old_hashes = reusable.manifest.article_hashes if reusable else {}
-    old_rows = _rows_by_article(reusable) if reusable else {}
+    compatible = reuse and previous is not None and _compatible(previous, embedder, config)
+    reusable = previous if compatible else None
+    old_hashes = previous.manifest.article_hashes if previous is not None else {}
+    old_rows = _rows_by_article(reusable) if reusable is not None else {}
 
     passages: list[Passage] = []
-    vectors: list[np.ndarray | None] = []  # per passage; None until embedded
+    vectors: list[np.ndarray | None] = []  # one per passage; None until embedded
     to_embed: list[tuple[int, str]] = []
     for article in tqdm(articles, desc="Chunking", unit="article", disable=not progress):
         previous_hash = old_hashes.get(article.id)
-        if previous_hash == article.content_hash and reusable is not None:
+        if previous_hash is None:
+            report.added.append(article.id)
+        elif previous_hash != article.content_hash:
+            report.changed.append(article.id)
+        else:
             report.unchanged.append(article.id)
-            for row in old_rows.get(article.id, []):
-                passages.append(reusable.passages[row])
-                vectors.append(reusable.store.vectors()[row])
-            continue
-        (report.changed if previous_hash else report.added).append(article.id)
+            if reusable is not None:
+                for row in old_rows.get(article.id, []):
+                    passages.append(reusable.passages[row])
+                    vectors.append(reusable.store.vectors()[row])
+                continue
         for passage in chunk_article(article, embedder.count_tokens, config):
             to_embed.append((len(passages), embedding_text(article, passage, config)))
             passages.append(passage)
             vectors.append(None)
-    current_ids = {a.id for a in articles}
-    report.removed = sorted(set(old_hashes) - current_ids)
-    if previous is not None and reusable is None:  # other model or chunking: all counts as changed
-        report.changed = [a.id for a in articles if a.id in previous.manifest.article_hashes]
-        report.added = [a.id for a in articles if a.id not in previous.manifest.article_hashes]
-        report.removed = sorted(set(previous.manifest.article_hashes) - current_ids)
+    report.removed = sorted(set(old_hashes) - {article.id for article in articles})
 
     if to_embed:
         embedded = embedder.encode_documents([text for _, text in to_embed], progress=progress)
-        if on_embed is not None:
-            on_embed(len(to_embed))
         for (position, _), vector in zip(to_embed, embedded):
             vectors[position] = vector
     report.passages_embedded = len(to_embed)
@@ -146,7 +170,7 @@ def build_index(
         article_count=len(articles),
         passage_count=len(passages),
         chunking=asdict(config),
-        article_hashes={a.id: a.content_hash for a in articles},
+        article_hashes={article.id: article.content_hash for article in articles},
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     published = publish_index(
@@ -157,16 +181,34 @@ def build_index(
         store=FaissStore(matrix),
     )
     report.version = published.manifest.version
-    report.published = True
     return report
 
 
-def _previous_index(index_root: Path, model_id: str) -> Index | None:
-    """The live version to reuse, or None when there is none usable (then all is rebuilt)."""
+def _kept_despite_problems(
+    previous: Index | None, articles: list[Article], problems: list[Problem]
+) -> list[Article]:
+    """Indexed articles whose file now has problems: they stay as last indexed, not dropped.
+
+    A file that was fine and is now unreadable (half-written, wrong encoding, a bad record) must
+    not make its articles vanish from the index; they stay until the file is fixed or removed.
+    """
+    if previous is None or not problems:
+        return []
+    troubled = {problem.path for problem in problems}
+    present = {article.id for article in articles}
+    return [
+        article
+        for article in previous.articles.values()
+        if article.path in troubled and article.id not in present
+    ]
+
+
+def _previous_index(index_root: Path) -> Index | None:
+    """The live version, or None when there is none usable (then everything is embedded)."""
     if current_version(index_root) is None:
         return None
     try:
-        return load_index(index_root, model_id=None)
+        return load_index(index_root)
     except IndexUnavailable:
         return None
 

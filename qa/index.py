@@ -217,6 +217,13 @@ class LiveIndex:
             raise self._error or IndexUnavailable("No index is loaded: run `qa index`.")
         return self._index
 
+    def refresh(self) -> Index:
+        """Check for a newer version now (after this process published one itself)."""
+        with self._lock:
+            self._refresh()
+            self._checked = time.monotonic()
+        return self.get()
+
     def _refresh(self) -> None:
         folder = current_version(self.index_root)
         if self._index is not None and folder == self._index.path:

@@ -6,8 +6,10 @@ import threading
 from typing import Any
 
 from qa.answers import AskRequest, article_json, ask_response
+from qa.articles import derived_id, make_article, write_article
+from qa.build import build_from_corpus
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
-from qa.errors import NotFound
+from qa.errors import BadRequest, NotFound
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -44,6 +46,41 @@ class QAService:
         if article is None:
             raise NotFound(f"No article with id {article_id!r} in the index.")
         return article_json(article)
+
+    def add_article(self, payload: Any) -> dict[str, Any]:
+        """Write an article into the corpus and index it (incrementally) before answering."""
+        if not isinstance(payload, dict):
+            raise BadRequest("The request body must be a JSON object.", code="invalid_request")
+        unknown = set(payload) - {"title", "body", "date", "source", "url"}
+        if unknown:
+            raise BadRequest(
+                f"Unknown fields: {', '.join(sorted(unknown))}.", code="invalid_article"
+            )
+        title = payload.get("title")
+        fields = {name: payload.get(name) for name in ("date", "source", "url")}
+        if not isinstance(title, str):
+            raise BadRequest('"title" must be a string.', code="invalid_article")
+        for name in ("date", "source", "url"):
+            if fields[name] is not None and not isinstance(fields[name], str):
+                raise BadRequest(f'"{name}" must be a string.', code="invalid_article")
+        article = make_article(
+            article_id=derived_id(title, fields["date"], fields["url"]),
+            title=title,
+            body=payload.get("body"),
+            date=fields["date"],
+            source=fields["source"],
+            url=fields["url"],
+        )
+        _, status = write_article(self.settings.corpus, article)
+        report = build_from_corpus(
+            self.settings.corpus, self.settings.index, self.embedder, wait=120
+        )
+        index = self.live.refresh()
+        return {
+            "status": status,
+            "article": article_json(index.articles.get(article.id, article)),
+            "index": report.to_json(),
+        }
 
     def health(self) -> dict[str, Any]:
         index = self.live.get()
