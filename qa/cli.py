@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -126,7 +127,13 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if current_version(settings.index) is None:
         print(f"No index in {settings.index} yet: building it from {settings.corpus}.")
-        run_index(argparse.Namespace(full=False, strict=False, wait=60), settings)
+        # In a child process: torch's thread pools must not exist in the process that
+        # gunicorn forks its workers from, or the workers hang.
+        command = [sys.executable, "-m", "qa", "index", "--wait", "60"]
+        command += ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+        command += ["--model", settings.model]
+        if subprocess.run(command, check=False).returncode != 0:
+            return 1
     serve(settings)
     return 0
 
