@@ -418,3 +418,21 @@ def test_invalid_articles_are_400s_and_write_nothing(admin_client, settings, pay
 def test_adding_needs_a_json_body(admin_client):
     response = admin_client.post("/articles", data=b"{oops", headers=bearer(TOKEN))
     assert_error(response, 400, "invalid_json")
+
+
+def test_qa_serve_builds_a_missing_index_then_answers(settings):
+    port = free_port()
+    env = {**os.environ, "QA_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve",
+         "--corpus", str(settings.corpus), "--index", str(settings.index)],
+        cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=120)
+        status, body = post_json(f"{url}/ask", {"question": "How much wheat did Egypt buy?"})
+        assert status == 200 and "480,000 tonnes" in body["passages"][0]["text"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
