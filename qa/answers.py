@@ -25,7 +25,7 @@ def parse_ask_body(body: bytes, settings: Settings) -> AskRequest:
     """Decode and validate a raw /ask request body."""
     try:
         payload = json.loads(body)
-    except ValueError:  # includes invalid UTF-8
+    except (ValueError, RecursionError):  # invalid UTF-8; nesting too deep to decode
         raise BadRequest(
             'The request body must be JSON, such as {"question": "Who said what?"}.',
             code="invalid_json",

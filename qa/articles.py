@@ -424,6 +424,8 @@ def _json_records(text: str) -> tuple[list[tuple[int, Any]], bool]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ArticleError(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise ArticleError("not valid JSON (nested too deeply)") from None
     if isinstance(data, dict):
         return [(1, data)], True
     if isinstance(data, list):
@@ -442,6 +444,8 @@ def _json_lines_records(text: str) -> list[tuple[int, Any]]:
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as error:
             records.append((number, ArticleError(f"not valid JSON ({error.msg})")))
+        except RecursionError:
+            records.append((number, ArticleError("not valid JSON (nested too deeply)")))
     return records
 
 
