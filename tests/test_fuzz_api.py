@@ -145,3 +145,17 @@ def test_hostile_bodies_in_the_app(client):
         assert 200 <= response.status_code < 500, (data[:40], response.status_code)
         if response.status_code >= 400:
             assert set(response.get_json()["error"]) == {"code", "message"}
+
+
+def test_hostile_articles_in_the_app(fuzz_app):
+    client = fuzz_app.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    for data in [
+        b'{"title": "t \\ud800", "body": "b"}',
+        b'{"title": "t", "body": "b \\udfff"}',
+        b'{"title": "t", "body": "b", "source": "\\ud800"}',
+        b'{"title": "t", "body": ' + b"[" * 10_000 + b"}",
+    ]:
+        response = client.post("/articles", data=data, headers=auth)
+        assert response.status_code == 400, (data[:40], response.get_data())
+        assert set(response.get_json()["error"]) == {"code", "message"}

@@ -159,6 +159,9 @@ def test_ids_can_never_name_a_file_outside_the_corpus(scratch, text):
     ("name", "data", "reason"),
     [
         ("deep.json", b"[" * 100_000, "nested too deeply"),
+        ("lone.json", b'{"title": "t", "body": "b \\ud800 c"}', "lone surrogate"),
+        ("lone.jsonl", b'{"title": "t \\udfff", "body": "b"}', "lone surrogate"),
+        ("lone.md", b'---\ntitle: "t \\ud800"\n---\n\nBody.', "YAML"),
         ("deep.jsonl", b'{"title": "t", "body": ' + b"[" * 100_000 + b"\n", "nested too deeply"),
         ("huge.json", b'{"title": "t", "body": "b", "date": "' + b"9" * 5000 + b'"}', "date"),
         ("yaml.md", b"---\ntitle: !!python/object:os.system x\n---\n\nBody.", "YAML"),
