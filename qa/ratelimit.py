@@ -24,8 +24,9 @@ def install_rate_limit(app: Flask, settings: Settings) -> Limiter | None:
     return Limiter(
         get_remote_address,
         app=app,
-        default_limits=[settings.rate_limit],
-        default_limits_exempt_when=lambda: request.endpoint in UNLIMITED_ENDPOINTS,
+        # one budget per client across all endpoints (default limits would count each apart)
+        application_limits=[settings.rate_limit],
+        application_limits_exempt_when=lambda: request.endpoint in UNLIMITED_ENDPOINTS,
         headers_enabled=True,  # X-RateLimit-* on every answer, Retry-After on a 429
         storage_uri="memory://",
         strategy="moving-window",
