@@ -38,7 +38,8 @@ NEW_ARTICLE = """Lighthouse keeper rescues three kayakers off the coast of Britt
 
 2 August 2023
 
-The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday evening after their boats capsized in strong currents near Brest.
+The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday \
+evening after their boats capsized in strong currents near Brest.
 
 Based on materials from Ouest-France"""
 NEW_ARTICLE_ID = "lighthouse"
@@ -274,7 +275,7 @@ def check_switch(run: LoadRun) -> list[str]:
         return [f"no answer came from the new version {run.new_version}"]
     late_old = [s for s in run.samples if s.started > switch + 1.0 and s.version != run.new_version]
     if late_old:
-        problems.append(f"{len(late_old)} answers from the old version more than 1 s after the switch")
+        problems.append(f"{len(late_old)} old-version answers more than 1 s after the switch")
     wrong = [s for s in run.samples if s.version == run.new_version and s.question == NEW_QUESTION
              and s.top_article != NEW_ARTICLE_ID]  # fmt: skip
     if wrong:
