@@ -161,3 +161,66 @@ def test_the_rate_limit_holds_per_client_and_spares_healthz(built_settings, embe
     response = client.post("/ask", json={"question": "CSTO"}, environ_base=one)
     assert_error(response, 429, "too_many_requests")
     assert response.headers["Retry-After"].isdigit()
+
+
+HOSTILE_NAMES = [
+    "..txt",
+    "...md",
+    "-rf.txt",
+    "a b;rm -rf ~.txt",
+    "%2e%2e%2fx.txt",
+    "é" * 120 + ".md",
+]
+
+
+def test_qa_add_keeps_hostile_file_names_inside_the_corpus(tmp_path, capsys):
+    from qa.cli import main
+
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    files = []
+    for number, name in enumerate(HOSTILE_NAMES):
+        path = incoming / name
+        path.write_text(
+            f"---\ntitle: Story {number}\ndate: 2023-01-0{number + 1}\n---\n\nBody {number}."
+        )
+        files.append(str(path))
+    batch = incoming / "batch.json"
+    batch.write_text(
+        '[{"id": "../../../escape", "title": "A", "body": "a"},'
+        ' {"id": "/etc/passwd", "title": "B", "body": "b"}]'
+    )
+    corpus = tmp_path / "corpus"
+    assert main(["add", *files, str(batch), "--corpus", str(corpus)]) == 0
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and incoming not in p.parents]
+    assert len(written) == len(HOSTILE_NAMES) + 2
+    for path in written:
+        assert path.parent == corpus and not path.name.startswith(".")
+    capsys.readouterr()
+
+
+def test_post_articles_writes_only_inside_the_corpus(tmp_path, embedder):
+    from qa.build import build_from_corpus
+
+    from .conftest import make_corpus
+
+    settings = Settings(
+        corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index", admin_token=TOKEN
+    )
+    build_from_corpus(settings.corpus, settings.index, embedder)
+    client = create_app(settings, embedder=embedder).test_client()
+    before = {p.name for p in settings.corpus.iterdir()}
+    for title in ["../../../etc/passwd", "..\\..\\windows"]:
+        response = client.post(
+            "/articles",
+            json={"title": title, "body": "Body text."},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+        assert response.status_code == 201, response.get_json()
+    added = [p for p in tmp_path.rglob("*") if p.is_file() and p.parent == settings.corpus]
+    assert len(added) == len(before) + 2
+    outside = [
+        p for p in tmp_path.rglob("*")
+        if p.is_file() and settings.corpus not in p.parents and settings.index not in p.parents
+    ]  # fmt: skip
+    assert outside == []
