@@ -33,7 +33,7 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
     409: ("conflict", "index_busy"),
     413: ("request_entity_too_large",),
     429: ("too_many_requests",),
-    503: ("index_unavailable",),
+    503: ("index_unavailable", "index_write_failed"),
 }
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid; `error.code` says which rule it broke.",
@@ -44,7 +44,8 @@ ERROR_DESCRIPTIONS = {
     409: "An article with that id and different content exists, or another build is running.",
     413: "The request body is larger than QA_MAX_REQUEST_BYTES.",
     429: "Too many requests from this client (QA_RATE_LIMIT); see the Retry-After header.",
-    503: "No usable index: the message says how to build or rebuild it.",
+    503: "No usable index (the message says how to build or rebuild it), or the index could "
+    "not be written (POST /articles; nothing was added).",
 }
 
 

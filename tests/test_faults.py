@@ -134,3 +134,25 @@ def test_the_real_command_prints_one_line(settings):
     assert asked.returncode == 1 and asked.stdout == ""
     assert asked.stderr.startswith("qa: error: The index in") and asked.stderr.count("\n") == 1
     assert "vectors.faiss" in asked.stderr and "qa index --full" in asked.stderr
+
+
+def test_a_full_disk_during_post_articles_adds_nothing(settings, embedder, monkeypatch):
+    import errno
+
+    from qa.vectors import FaissStore
+
+    client = create_app(settings.replace(admin_token="t"), embedder=embedder).test_client()
+    live = client.get("/healthz").get_json()["version"]
+    corpus_before = snapshot(settings.corpus)
+
+    def disk_full(self, folder):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(FaissStore, "save", disk_full)
+    article = {"title": "Kayakers rescued", "body": "A keeper pulled three kayakers out."}
+    response = client.post("/articles", json=article, headers={"Authorization": "Bearer t"})
+    body = assert_error(response, 503, "index_write_failed")
+    assert "No space left on device" in body["error"]["message"]
+    assert snapshot(settings.corpus) == corpus_before
+    assert current_version(settings.index).name == live
+    assert client.post("/ask", json={"question": QUESTION}).status_code == 200
