@@ -156,3 +156,27 @@ def test_a_full_disk_during_post_articles_adds_nothing(settings, embedder, monke
     assert snapshot(settings.corpus) == corpus_before
     assert current_version(settings.index).name == live
     assert client.post("/ask", json={"question": QUESTION}).status_code == 200
+
+
+def test_a_full_disk_during_qa_index_is_one_line(
+    settings, capsys, monkeypatch, real_embedder_for_the_cli
+):
+    import errno
+
+    from qa.vectors import FaissStore
+
+    live = current_version(settings.index)
+    (settings.corpus / "lighthouse.txt").write_text(NEW_ARTICLE)
+    corpus_before = snapshot(settings.corpus)
+
+    def disk_full(self, folder):
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / "vectors.npy"))
+
+    monkeypatch.setattr(FaissStore, "save", disk_full)
+    capsys.readouterr()
+    assert main(["index", "--corpus", str(settings.corpus), *cli_args(settings)]) == 1
+    error = capsys.readouterr().err
+    last = error.rstrip("\n").split("\n")[-1]  # after the progress bars
+    assert last.startswith("qa: error: No space left on device (") and "Traceback" not in error
+    assert current_version(settings.index) == live
+    assert snapshot(settings.corpus) == corpus_before
