@@ -26,7 +26,8 @@ NEW_ARTICLE = """Lighthouse keeper rescues three kayakers off the coast of Britt
 
 2 August 2023
 
-The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday evening after their boats capsized in strong currents near Brest.
+The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday evening \
+after their boats capsized in strong currents near Brest.
 
 Based on materials from Ouest-France
 """
@@ -34,10 +35,10 @@ Based on materials from Ouest-France
 
 def run_index(corpus: Path, index: Path, *extra: str) -> tuple[float, str]:
     started = time.perf_counter()
+    command = [sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index", str(index)]
     result = subprocess.run(
-        [sys.executable, "-m", "qa", "index", "--corpus", str(corpus), "--index", str(index), *extra],
-        capture_output=True, text=True, cwd=REPOSITORY, check=True,
-    )  # fmt: skip
+        [*command, *extra], capture_output=True, text=True, cwd=REPOSITORY, check=True
+    )
     summary = result.stdout.strip().splitlines()[-1]
     return time.perf_counter() - started, summary.split(": ", 1)[1]
 

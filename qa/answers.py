@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from qa.articles import Article
+from qa.articles import Article, is_unicode_text
 from qa.errors import BadRequest
 from qa.search import Hit
 from qa.settings import Settings
@@ -25,7 +25,7 @@ def parse_ask_body(body: bytes, settings: Settings) -> AskRequest:
     """Decode and validate a raw /ask request body."""
     try:
         payload = json.loads(body)
-    except ValueError:  # includes invalid UTF-8
+    except (ValueError, RecursionError):  # invalid UTF-8; nesting too deep to decode
         raise BadRequest(
             'The request body must be JSON, such as {"question": "Who said what?"}.',
             code="invalid_json",
@@ -45,6 +45,11 @@ def parse_ask_request(payload: Any, settings: Settings) -> AskRequest:
     question = payload["question"]
     if not isinstance(question, str):
         raise BadRequest('"question" must be a string.', code="invalid_question")
+    if not is_unicode_text(question):
+        raise BadRequest(
+            '"question" must be Unicode text (it has a lone surrogate such as \\ud800).',
+            code="invalid_question",
+        )
     if not question.strip():
         raise BadRequest('"question" must not be empty or blank.', code="empty_question")
     if len(question) > settings.max_question_chars:

@@ -1,4 +1,4 @@
-"""The Flask app: /ask, /articles/<id>, /healthz, and the chat page at /.
+"""The Flask app: /ask, /articles, /articles/<id>, /healthz, /openapi.json and the page at /.
 
 Every error, from our code or from Flask, leaves as the same JSON shape:
 `{"error": {"code": "...", "message": "..."}}` with a fitting status.
@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException
 from qa.answers import parse_ask_body
 from qa.embedding import Embedder
 from qa.errors import BadRequest, Forbidden, QAError, Unauthorized
+from qa.openapi import openapi_document
+from qa.ratelimit import install_rate_limit
 from qa.service import QAService
 from qa.settings import REPOSITORY, Settings
 
@@ -79,7 +81,7 @@ def create_app(
         require_admin(settings.admin_token, request.headers.get("Authorization"))
         try:
             payload = json.loads(request.get_data(cache=False))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise BadRequest("The request body must be JSON.", code="invalid_json") from None
         result = service.add_article(payload)
         return jsonify(result), 201 if result["status"] != "unchanged" else 200
@@ -98,6 +100,10 @@ def create_app(
         response = send_from_directory(web_folder, name)
         response.headers["Cache-Control"] = "no-cache"
         return response
+
+    @app.get("/openapi.json")
+    def openapi() -> Any:
+        return jsonify(openapi_document(settings))
 
     @app.get("/")
     def page() -> Any:
@@ -118,7 +124,10 @@ def create_app(
     def http_error(error: HTTPException) -> tuple[Any, int]:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        response = jsonify(error_body(code, error.description or error.name))
+        message = error.description or error.name
+        if status == 429:  # flask-limiter's description is only the limit, e.g. "60 per 1 minute"
+            message = f"Too many requests: the limit is {message}. Retry after a short wait."
+        response = jsonify(error_body(code, message))
         allowed = getattr(error, "valid_methods", None)
         if status == 405 and allowed:
             response.headers["Allow"] = ", ".join(sorted(allowed))
@@ -128,6 +137,8 @@ def create_app(
     def unexpected(error: Exception) -> tuple[Any, int]:
         log.exception("Unexpected error on %s %s", request.method, request.path)
         return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
+
+    install_rate_limit(app, settings)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -244,6 +244,10 @@ def make_article(
         if not isinstance(body, str):
             raise ArticleError("the body must be text")
         paragraphs = split_paragraphs(body)
+    credits = tuple(credits)
+    for text in (title, *paragraphs, source, url, date, *credits):
+        if isinstance(text, str) and not is_unicode_text(text):
+            raise ArticleError("the text has a lone surrogate (such as \\ud800), not Unicode text")
     if not paragraphs:
         raise ArticleError("the body is empty")
     for name, value in (("source", source), ("url", url)):
@@ -259,9 +263,18 @@ def make_article(
         date=parse_date(date),
         source=_clean_optional(source),
         url=url,
-        credits=tuple(credits),
+        credits=credits,
         path=path,
     )
+
+
+def is_unicode_text(text: str) -> bool:
+    """False for strings that cannot be written as UTF-8: JSON's "\\ud800" decodes to one."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_date(value: Any) -> str | None:
@@ -424,6 +437,8 @@ def _json_records(text: str) -> tuple[list[tuple[int, Any]], bool]:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ArticleError(f"not valid JSON ({error.msg} at line {error.lineno})") from None
+    except RecursionError:
+        raise ArticleError("not valid JSON (nested too deeply)") from None
     if isinstance(data, dict):
         return [(1, data)], True
     if isinstance(data, list):
@@ -442,6 +457,8 @@ def _json_lines_records(text: str) -> list[tuple[int, Any]]:
             records.append((number, json.loads(line)))
         except json.JSONDecodeError as error:
             records.append((number, ArticleError(f"not valid JSON ({error.msg})")))
+        except RecursionError:
+            records.append((number, ArticleError("not valid JSON (nested too deeply)")))
     return records
 
 
@@ -464,7 +481,8 @@ def _collapse(text: str) -> str:
 
 
 def _short_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+    # surrogatepass: ids are derived before make_article refuses text with lone surrogates
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _reason(error: Exception) -> str:

@@ -8,6 +8,7 @@ The corpus folder is only ever read.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from qa.embedding import Embedder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index
 from qa.vectors import FaissStore
+
+log = logging.getLogger(__name__)
 
 LOCK_FILE = ".build.lock"
 
@@ -209,7 +212,8 @@ def _previous_index(index_root: Path) -> Index | None:
         return None
     try:
         return load_index(index_root)
-    except IndexUnavailable:
+    except IndexUnavailable as error:
+        log.warning("The live index cannot be reused, so every article is embedded: %s", error)
         return None
 
 

@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except OSError as error:  # a full disk, a folder without permission: one line, no traceback
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"qa: error: {error.strerror or error}{where}.", file=sys.stderr)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:

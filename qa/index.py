@@ -3,7 +3,8 @@
     index/
       current -> versions/20261129T101500Z-3fa2     (switched atomically when a build is done)
       versions/20261129T101500Z-3fa2/
-        manifest.json    model id, dimension, counts, per-article content hashes, build time
+        manifest.json    model id, dimension, counts, per-article content hashes, build time,
+                         and the sha256 of every other file (a damaged file is caught on load)
         articles.jsonl   the articles as parsed (the article view and citations read these)
         passages.jsonl   row i = FAISS row i: article id and character offsets in the body
         vectors.npy      normalized float32 embeddings, row i = passage i
@@ -16,6 +17,7 @@ then points `current` at it, so an interrupted or failed build leaves the previo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -40,6 +42,7 @@ ARTICLES_FILE = "articles.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
+CHECKSUM_KEY = "checksum"  # the manifest's own sha256, over its other fields
 KEEP_VERSIONS = 3  # the live one and two before it; older ones are removed after a publish
 
 
@@ -58,6 +61,7 @@ class IndexManifest:
     store: str = "flat"
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # file name -> sha256, checked on load
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IndexManifest:
@@ -124,6 +128,10 @@ def load_version(
             f"The index in {folder} has format version {found!r}, this program reads "
             f"{FORMAT_VERSION}; {hint}."
         )
+    if CHECKSUM_KEY in manifest_data and manifest_data[CHECKSUM_KEY] != _manifest_checksum(
+        manifest_data
+    ):
+        raise IndexUnavailable(f"The index manifest in {folder} has been altered; {hint}.")
     try:
         manifest = IndexManifest.from_json(manifest_data)
     except TypeError as error:
@@ -135,6 +143,7 @@ def load_version(
             f"The index in {folder} was built with the model {manifest.model_id!r}, but the "
             f"configured model is {model_id!r}; {hint} (or set QA_MODEL={manifest.model_id})."
         )
+    _verify_checksums(folder, manifest, hint)
     try:
         articles = {
             article.id: article
@@ -173,7 +182,10 @@ def publish_index(
         _write_jsonl(staging / ARTICLES_FILE, (a.to_record() for a in articles))
         _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
         store.save(staging)
-        _write_json(staging / MANIFEST_FILE, asdict(manifest))
+        manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
+        manifest_data = asdict(manifest)
+        manifest_data[CHECKSUM_KEY] = _manifest_checksum(manifest_data)
+        _write_json(staging / MANIFEST_FILE, manifest_data)
         _fsync_folder(staging)
         staging.rename(final)
         loaded = load_version(final, model_id=manifest.model_id, index_root=index_root)
@@ -242,6 +254,47 @@ class LiveIndex:
         if self._index is not None:
             log.info("Switched to index version %s", loaded.manifest.version)
         self._index, self._error = loaded, None
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a version but the manifest, which lists them."""
+    return {
+        path.name: _sha256(path)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and path.name != MANIFEST_FILE
+    }
+
+
+def _manifest_checksum(data: dict[str, Any]) -> str:
+    fields = {key: value for key, value in data.items() if key != CHECKSUM_KEY}
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _verify_checksums(folder: Path, manifest: IndexManifest, hint: str) -> None:
+    """A truncated or altered file is refused before anything parses it (older indexes list no
+    checksums and are loaded as they are)."""
+    for name, expected in manifest.files.items():
+        if Path(name).name != name:
+            raise IndexUnavailable(f"The index manifest in {folder} is damaged; {hint}.")
+        try:
+            actual = _sha256(folder / name)
+        except OSError as error:
+            raise IndexUnavailable(
+                f"The index in {folder} is damaged ({name}: {error.strerror}); {hint}."
+            ) from None
+        if actual != expected:
+            raise IndexUnavailable(
+                f"The index in {folder} is damaged ({name} has changed since it was built); {hint}."
+            )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _switch_current(index_root: Path, target: Path) -> None:

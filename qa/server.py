@@ -24,7 +24,7 @@ class _Server(BaseApplication):
             "workers": settings.workers,
             "threads": settings.threads,
             "worker_class": "gthread",
-            "timeout": 120,
+            "timeout": settings.worker_timeout,
             "graceful_timeout": 10,
             "accesslog": None,
             "errorlog": "-",

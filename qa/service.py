@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 from qa.answers import AskRequest, article_json, ask_response
 from qa.articles import derived_id, make_article, write_article
 from qa.build import build_from_corpus
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
-from qa.errors import BadRequest, NotFound
+from qa.errors import BadRequest, IndexUnavailable, NotFound
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -71,10 +72,24 @@ class QAService:
             source=fields["source"],
             url=fields["url"],
         )
+        target = self.settings.corpus / f"{article.id}.md"
+        previous = target.read_bytes() if target.is_file() else None
         _, status = write_article(self.settings.corpus, article)
-        report = build_from_corpus(
-            self.settings.corpus, self.settings.index, self.embedder, wait=120
-        )
+        try:
+            report = build_from_corpus(
+                self.settings.corpus, self.settings.index, self.embedder, wait=120
+            )
+        except BaseException as error:
+            # Nothing is written on any error: take the article back out of the corpus.
+            if status != "unchanged":
+                _restore(target, previous)
+            if isinstance(error, OSError):  # a full disk, a read-only index folder
+                raise IndexUnavailable(
+                    f"The index could not be written ({error.strerror or error}); the article "
+                    "was not added and the previous index is still live.",
+                    code="index_write_failed",
+                ) from None
+            raise
         index = self.live.refresh()
         return {
             "status": status,
@@ -98,3 +113,11 @@ class QAService:
         """Load the model and the index and run one query, so the first request is not slow."""
         self.embedder.encode_query("warm up")
         self.live.get()
+
+
+def _restore(target: Path, previous: bytes | None) -> None:
+    """Put a corpus file back as it was before a failed POST /articles."""
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        target.write_bytes(previous)

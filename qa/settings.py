@@ -42,6 +42,8 @@ class Settings:
     min_score: float = 0.0  # below this, the page says nothing relevant was found
     reload_interval: float = 2.0  # seconds between checks for a newer index version
     admin_token: str | None = None
+    rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit
+    worker_timeout: int = 120  # seconds before gunicorn restarts a worker that stopped responding
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -67,6 +69,8 @@ class Settings:
             (self.reload_interval > 0, "reload_interval must be positive"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (bool(self.model.strip()), "model must not be empty"),
+            (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
+            (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
         ]
         for ok, message in checks:
             if not ok:
@@ -80,6 +84,18 @@ class Settings:
 ENV_PREFIX = "QA_"
 PRECISIONS = ("auto", "fp32", "bf16")
 _TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
+
+
+def _valid_rate_limit(value: str | None) -> bool:
+    """Parsed by `limits` (flask-limiter's own parser): "60/minute", "10/second;500/hour"."""
+    if value is None:
+        return True
+    from limits import parse_many
+
+    try:
+        return all(limit.amount >= 1 for limit in parse_many(value))
+    except ValueError:
+        return False
 
 
 def _convert(name: str, raw: str) -> Any:
