@@ -1,8 +1,15 @@
-"""`qa serve`: the app under gunicorn (a production WSGI server), each worker warmed up."""
+"""`qa serve`: the app under gunicorn (a production WSGI server), each worker warmed up.
+
+gunicorn's `gthread` workers: `QA_WORKERS` processes, each answering `QA_THREADS` requests at
+once. Every worker loads the model itself, while the index's vectors are memory-mapped, so the
+workers share one copy of them in the page cache. Before a worker takes requests it loads the
+model and the index and answers one question, so the first real request is not slow.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -40,8 +47,22 @@ class _Server(BaseApplication):
         return create_app(self.settings)
 
 
+def torch_threads(workers: int, threads: int) -> int:
+    """Cores each model pass may use: the machine's, shared by all the requests in flight.
+
+    A short question gains little from several cores, and when concurrent requests each ask
+    torch for every core they fight over them (measured 4x slower per question on a busy
+    2-core machine), so a worker serving several requests at once runs each on one core.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // (workers * threads))
+
+
 def _warm_worker(worker: Any) -> None:
     """Load the model and index before the worker takes its first request."""
+    import torch
+
+    torch.set_num_threads(torch_threads(worker.cfg.workers, worker.cfg.threads))
     service = worker.wsgi.extensions["qa_service"]
     try:
         service.warm()
