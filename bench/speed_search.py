@@ -6,7 +6,8 @@ same norm, so a vector's cosine to its centre is about 0.7 (uniform random vecto
 neighbours worth the name, and every approximate index degrades to a full scan on them).
 Queries are new draws from the same centres. For each size the store is built as `qa index`
 would build it (`FaissStore.build`: exact below `qa.vectors.APPROXIMATE_FROM`, else IVF-SQ8),
-saved, and then loaded and searched in a fresh process, whose memory is read before and after.
+saved, and then loaded and searched in a fresh process, whose memory is read before and after;
+it searches on one core, as a `qa serve` worker answering several requests at once does.
 At sizes where the automatic choice is approximate, an exact store is measured too.
 
 Run one probe by hand: `python -m bench.speed_search FOLDER KIND COUNT QUERIES.npy`.
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from bench.speed_tables import memory_mb, percentiles_ms, print_table
@@ -115,6 +117,7 @@ def _probe(folder: Path, kind: str, count: int, query_file: Path) -> dict:
 
 def probe_main(folder: Path, kind: str, count: int, query_file: Path) -> None:
     """Load a saved store as a server worker would, search one query at a time, print JSON."""
+    faiss.omp_set_num_threads(1)  # as a server worker answering several requests at once
     asked = np.load(query_file)
     before = memory_mb()["rss"]
     store = FaissStore.load(folder, asked.shape[1], count, kind=kind)

@@ -218,16 +218,19 @@ def run_serve_bench(
     log_folder: Path,
 ) -> ServeResult:
     """In-process runs, then the same over HTTP against a real server, then its memory."""
+    import faiss
     import torch
 
     from qa.app import create_app
     from qa.index import load_index
-    from qa.server import torch_threads
+    from qa.server import request_threads
 
     asked = load_questions(questions * 2)
     passages = load_index(index).manifest.passage_count
     runs = []
-    torch.set_num_threads(torch_threads(workers, threads))  # as each server worker does
+    cores = request_threads(workers, threads)  # as each server worker does
+    torch.set_num_threads(cores)
+    faiss.omp_set_num_threads(cores)
     app = create_app(settings.replace(index=index), embedder=embedder)
     app.test_client().post("/ask", json={"question": "warm up"})
     for count in (1, clients):

@@ -47,12 +47,14 @@ class _Server(BaseApplication):
         return create_app(self.settings)
 
 
-def torch_threads(workers: int, threads: int) -> int:
-    """Cores each model pass may use: the machine's, shared by all the requests in flight.
+def request_threads(workers: int, threads: int) -> int:
+    """Cores one request's model pass and vector search may use: the machine's cores, shared
+    by all the requests that can be in flight.
 
-    A short question gains little from several cores, and when concurrent requests each ask
-    torch for every core they fight over them (measured 4x slower per question on a busy
-    2-core machine), so a worker serving several requests at once runs each on one core.
+    One short question gains little from several cores, and OpenMP threads that concurrent
+    requests start on the same cores wait on each other: on a busy 2-core machine a question
+    took 4x longer to embed with two torch threads than with one, and a single-query FAISS
+    search 35x longer. So a worker serving several requests at once runs each on one core.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, (cores or 1) // (workers * threads))
@@ -60,9 +62,12 @@ def torch_threads(workers: int, threads: int) -> int:
 
 def _warm_worker(worker: Any) -> None:
     """Load the model and index before the worker takes its first request."""
+    import faiss
     import torch
 
-    torch.set_num_threads(torch_threads(worker.cfg.workers, worker.cfg.threads))
+    cores = request_threads(worker.cfg.workers, worker.cfg.threads)
+    torch.set_num_threads(cores)
+    faiss.omp_set_num_threads(cores)
     service = worker.wsgi.extensions["qa_service"]
     try:
         service.warm()
