@@ -10,10 +10,11 @@ Two kinds of FAISS index, chosen by size (`choose_kind`):
 - `ivf_sq8`: from `APPROXIMATE_FROM` passages on, an inverted file (about sqrt(n) k-means
   lists) over 8-bit scalar-quantized codes, a quarter of the memory of float32. Each search
   takes `RERANK_FACTOR` times more candidates than asked and re-scores them exactly against the
-  float32 rows of `vectors.npy` (memory-mapped, so only the touched rows are read), which undoes
-  the quantization error. How many lists a search visits (`nprobe`) is calibrated at build time
-  until recall@10 against exact search is at least `TARGET_RECALL` on a sample of the rows, and
-  is saved in the FAISS file.
+  float32 rows of `vectors.npy`, which undoes the quantization error. A loaded store reads those
+  rows with `pread`, so they stay in the page cache and out of the server's memory (through a
+  memory map, the kernel's read-around mapped most of the file into every worker). How many
+  lists a search visits (`nprobe`) is calibrated at build time until recall@10 against exact
+  search is at least `TARGET_RECALL` on a sample of the rows, and is saved in the FAISS file.
 
 Saved indexes are opened memory-mapped where FAISS allows it (flat codes), so several server
 workers share one copy of the vectors in the page cache instead of each holding its own.
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import weakref
 from pathlib import Path
 from typing import Protocol
 
@@ -64,12 +67,17 @@ class FaissStore:
     """Inner-product search over normalized vectors (so scores are cosine similarity)."""
 
     def __init__(
-        self, vectors: np.ndarray, index: faiss.Index | None = None, kind: str = "flat"
+        self,
+        vectors: np.ndarray,
+        index: faiss.Index | None = None,
+        kind: str = "flat",
+        rows: RowReader | None = None,
     ) -> None:
         if vectors.ndim != 2:
             raise ValueError("vectors must be a 2-D array")
         self.dimension = int(vectors.shape[1])
         self._vectors = vectors
+        self._rows = rows  # where re-ranking reads rows from; else from `vectors`
         self.kind = kind
         if index is None:
             index = faiss.IndexFlatIP(self.dimension)
@@ -98,7 +106,7 @@ class FaissStore:
             scores, ids = self._index.search(queries, k)
             return scores, ids
         _, candidates = self._index.search(queries, min(k * RERANK_FACTOR, self.count()))
-        return _rerank(self._vectors, queries, candidates, k)
+        return _rerank(self._rows or self._vectors, queries, candidates, k)
 
     def count(self) -> int:
         return int(self._index.ntotal)
@@ -124,7 +132,27 @@ class FaissStore:
                 f"vector files hold {vectors.shape} / {index.ntotal}x{index.d}, "
                 f"the manifest says {count}x{dimension}"
             )
-        return cls(vectors, index, kind=kind)
+        rows = RowReader(folder / VECTORS_FILE, vectors) if kind != "flat" else None
+        return cls(vectors, index, kind=kind, rows=rows)
+
+
+class RowReader:
+    """Chosen rows of a saved `.npy` matrix, read with `pread` instead of through a memory map."""
+
+    def __init__(self, path: Path, mapped: np.memmap) -> None:
+        self.shape = mapped.shape
+        self.dtype = mapped.dtype
+        self._offset = int(mapped.offset)
+        self._row_bytes = int(mapped.shape[1]) * mapped.dtype.itemsize
+        self._descriptor = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._descriptor)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for number, row in enumerate(rows.tolist()):
+            data = os.pread(self._descriptor, self._row_bytes, self._offset + row * self._row_bytes)
+            out[number] = np.frombuffer(data, dtype=self.dtype)
+        return out
 
 
 def _build_ivf_sq8(vectors: np.ndarray) -> faiss.Index:
@@ -164,7 +192,7 @@ def _calibrate_nprobe(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random
 
 
 def _rerank(
-    vectors: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int
+    vectors: np.ndarray | RowReader, queries: np.ndarray, candidates: np.ndarray, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Exact scores of each query's candidate rows; the best k of them, best first."""
     scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
