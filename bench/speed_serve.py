@@ -279,7 +279,17 @@ def print_serve_tables(result: ServeResult, title: str) -> None:
     print_table(
         f"(b) /ask latency, {title}: {result.passages:,} passages; server: "
         f"{result.workers} worker(s) x {result.threads} threads",
-        ["where", "clients", "answers", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s", "x 1"],
+        [
+            "where",
+            "clients",
+            "answers",
+            "errors",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "req/s",
+            "vs 1 client",
+        ],
         rows,
     )
     print(
