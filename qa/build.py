@@ -167,6 +167,7 @@ def build_index(
         if passages
         else np.zeros((0, embedder.dimension), dtype=np.float32)
     )
+    store = FaissStore.build(matrix)  # exact, or approximate for large indexes
     manifest = IndexManifest(
         model_id=embedder.model_id,
         dimension=embedder.dimension,
@@ -175,13 +176,14 @@ def build_index(
         chunking=asdict(config),
         article_hashes={article.id: article.content_hash for article in articles},
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        store=store.kind,
     )
     published = publish_index(
         index_root,
         manifest=manifest,
         articles=articles,
         passages=passages,
-        store=FaissStore(matrix),
+        store=store,
     )
     report.version = published.manifest.version
     return report

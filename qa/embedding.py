@@ -20,6 +20,7 @@ from qa.settings import DEFAULT_MODEL
 log = logging.getLogger(__name__)
 
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/", 1)[1]}
+BATCH_SIZE = 32  # texts per forward pass when embedding documents
 
 
 class ModelError(QAError):
@@ -56,12 +57,39 @@ def resolve_model(model: str) -> tuple[str, str]:
 
 
 def bf16_supported() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); else bf16 is slower."""
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); else bf16 is slower.
+
+    Without these instructions torch emulates bf16 matrix products, which measured about eight
+    times slower than fp32 on an AVX2-only CPU, so `auto` never picks bf16 there.
+    """
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
     return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+# Probe texts for checking bf16 against fp32 when the model loads: a question, a short and a
+# longer news passage (rounding adds up over more tokens).
+_PROBE_TEXTS = (
+    "Who does not like the development of the CSTO?",
+    "Egypt's state grain buyer purchased 480,000 tonnes of wheat in an international tender on "
+    "Tuesday, traders said, most of it from Romania and Bulgaria.",
+    " ".join(
+        [
+            "A volcanic eruption on the Reykjanes peninsula sent lava into the fishing town of "
+            "Grindavik on Sunday, setting several houses on fire, and officials said that the "
+            "town's 3,700 residents, evacuated in November, were safe.",
+            "Shares of the chipmaker rose 4.2% in early trading after it forecast quarterly "
+            "revenue above Wall Street estimates, citing demand for data-center processors.",
+            "The central bank left its key rate unchanged at 5.25% for a third meeting, saying "
+            "inflation was easing but remained above its 2% target.",
+            "The striker scored twice in the second half as the visitors came back from two "
+            "goals down to win 3-2 and move top of the table.",
+        ]
+    ),
+)
+BF16_MIN_COSINE = 0.999  # per probe text; below it bf16 is not exact enough and fp32 is used
 
 
 class SentenceTransformerEmbedder:
@@ -89,10 +117,12 @@ class SentenceTransformerEmbedder:
         self.dimension = int(dimension)
         # Special tokens ([CLS], [SEP]) take two of the model's positions.
         self.max_tokens = int(self._model.max_seq_length or 256) - 2
-        self.precision = (
-            "bf16" if precision == "bf16" or (precision == "auto" and bf16_supported()) else "fp32"
-        )
         self._tokenizer = self._model.tokenizer
+        # Text to model inputs: `preprocess` in sentence-transformers 6, `tokenize` before it.
+        self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
+        self.precision = "fp32"
+        self.precision_reason = self._choose_precision(precision)
+        log.info("Embedding in %s: %s", self.precision, self.precision_reason)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -103,33 +133,74 @@ class SentenceTransformerEmbedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
     def encode_documents(
-        self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 32
+        self, texts: Sequence[str], *, progress: bool = False, batch_size: int = BATCH_SIZE
     ) -> np.ndarray:
+        """Normalized float32 vectors, one row per text; identical texts are embedded once."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        unique: dict[str, int] = {}
+        rows = [unique.setdefault(text, len(unique)) for text in texts]
+        # sentence-transformers sorts each call's texts by length, so batches pad little.
         with self._precision():
             vectors = self._model.encode(
-                list(texts),
+                list(unique),
                 batch_size=batch_size,
                 show_progress_bar=progress,
                 convert_to_numpy=True,
                 normalize_embeddings=True,
             )
-        return normalize(np.asarray(vectors, dtype=np.float32))
+        return normalize(np.asarray(vectors, dtype=np.float32))[rows]
 
     def encode_query(self, text: str) -> np.ndarray:
+        """One normalized vector for a question.
+
+        One forward pass through the model's modules, without `encode`'s batching machinery
+        (length sorting, progress bars, device moves), which is a tenth of a question's time.
+        """
         with self._precision():
-            vector = self._model.encode(
-                [text], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+            features = self._prepare([text])
+            vector = self._model(features)["sentence_embedding"]
+        return normalize(vector.float().numpy())[0]
+
+    def _choose_precision(self, requested: str) -> str:
+        """Set `self.precision` from the setting; return why, for the log and the bench.
+
+        `auto` takes bf16 only where the CPU computes it natively and, checked here on a probe
+        batch, its embeddings match fp32's (cosine >= BF16_MIN_COSINE for every probe text).
+        """
+        self.precision = "fp32"
+        if requested == "fp32":
+            return "fp32 requested"
+        if requested == "bf16":
+            self.precision = "bf16"
+            return "bf16 requested"
+        if not bf16_supported():
+            return "the CPU has no native bf16 (avx512_bf16 or amx_bf16)"
+        worst = self._bf16_probe_cosine()
+        if worst < BF16_MIN_COSINE:
+            return f"bf16 differs from fp32 on the probe (cosine {worst:.5f} < {BF16_MIN_COSINE})"
+        self.precision = "bf16"
+        return f"native bf16, matching fp32 on the probe (cosine >= {worst:.5f})"
+
+    def _bf16_probe_cosine(self) -> float:
+        """The lowest cosine between bf16 and fp32 embeddings of the probe texts."""
+        reference = self._encode_probe("fp32")
+        candidate = self._encode_probe("bf16")
+        return float(np.min(np.sum(reference * candidate, axis=1)))
+
+    def _encode_probe(self, precision: str) -> np.ndarray:
+        with self._precision(precision):
+            vectors = self._model.encode(
+                list(_PROBE_TEXTS), convert_to_numpy=True, show_progress_bar=False
             )
-        return normalize(np.asarray(vector, dtype=np.float32))[0]
+        return normalize(np.asarray(vectors, dtype=np.float32))
 
     @contextlib.contextmanager
-    def _precision(self) -> Iterator[None]:
+    def _precision(self, precision: str | None = None) -> Iterator[None]:
         import torch
 
         with torch.inference_mode():
-            if self.precision == "bf16":
+            if (precision or self.precision) == "bf16":
                 with torch.autocast("cpu", dtype=torch.bfloat16):
                     yield
             else:

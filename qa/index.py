@@ -150,7 +150,9 @@ def load_version(
             for article in (Article.from_record(r) for r in _read_jsonl(folder / ARTICLES_FILE))
         }
         passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
-        store = FaissStore.load(folder, manifest.dimension, manifest.passage_count)
+        store = FaissStore.load(
+            folder, manifest.dimension, manifest.passage_count, kind=manifest.store
+        )
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:

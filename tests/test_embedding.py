@@ -1,0 +1,63 @@
+"""The real embedder: precision chosen at run time, identical texts embedded once, queries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa import embedding
+
+
+@pytest.fixture
+def restore_precision(embedder):
+    saved = (embedder.precision, embedder.precision_reason)
+    yield embedder
+    embedder.precision, embedder.precision_reason = saved
+
+
+def test_fp32_is_used_when_asked_and_where_the_cpu_has_no_bf16(restore_precision, monkeypatch):
+    embedder = restore_precision
+    assert embedder._choose_precision("fp32") == "fp32 requested"
+    assert embedder.precision == "fp32"
+    monkeypatch.setattr(embedding, "bf16_supported", lambda: False)
+    assert "no native bf16" in embedder._choose_precision("auto")
+    assert embedder.precision == "fp32"
+
+
+def test_auto_takes_bf16_only_when_the_probe_matches_fp32(restore_precision, monkeypatch):
+    embedder = restore_precision
+    monkeypatch.setattr(embedding, "bf16_supported", lambda: True)
+    worst = embedder._bf16_probe_cosine()  # the real probe: fp32 and bf16 passes of the model
+    assert 0.99 < worst <= 1.0001
+    monkeypatch.setattr(embedder, "_bf16_probe_cosine", lambda: worst)
+    monkeypatch.setattr(embedding, "BF16_MIN_COSINE", worst - 0.001)
+    assert "matching fp32" in embedder._choose_precision("auto")
+    assert embedder.precision == "bf16"
+    monkeypatch.setattr(embedding, "BF16_MIN_COSINE", worst + 0.001)
+    assert "differs from fp32" in embedder._choose_precision("auto")
+    assert embedder.precision == "fp32"
+
+
+def test_identical_texts_are_embedded_once_and_keep_their_rows(embedder, monkeypatch):
+    seen: list[list[str]] = []
+    original = embedder._model.encode
+
+    def counting_encode(texts, **options):
+        seen.append(list(texts))
+        return original(texts, **options)
+
+    monkeypatch.setattr(embedder._model, "encode", counting_encode)
+    texts = ["Wheat prices fell.", "Lava reached the town.", "Wheat prices fell."]
+    vectors = embedder.encode_documents(texts)
+    assert seen == [["Wheat prices fell.", "Lava reached the town."]]
+    assert vectors.shape == (3, embedder.dimension) and vectors.dtype == np.float32
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_question_embeds_as_its_document_embedding_does(embedder):
+    question = "Who does not like the development of the CSTO?"
+    query = embedder.encode_query(question)
+    document = embedder.encode_documents([question])[0]
+    assert query.shape == (embedder.dimension,) and query.dtype == np.float32
+    assert float(query @ document) > 0.99999
