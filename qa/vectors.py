@@ -16,8 +16,9 @@ Two kinds of FAISS index, chosen by size (`choose_kind`):
   lists a search visits (`nprobe`) is calibrated at build time until recall@10 against exact
   search is at least `TARGET_RECALL` on a sample of the rows, and is saved in the FAISS file.
 
-Saved indexes are opened memory-mapped where FAISS allows it (flat codes), so several server
-workers share one copy of the vectors in the page cache instead of each holding its own.
+Saved indexes over `MEMORY_MAP_FROM_BYTES` are opened memory-mapped where FAISS allows it (flat
+codes), so several server workers share one copy of the vectors in the page cache instead of
+each holding its own; smaller ones are read into each worker's memory.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ RERANK_FACTOR = 4  # candidates fetched per wanted result, re-scored exactly
 CALIBRATION_QUERIES = 200
 TRAINING_SAMPLE_PER_LIST = 64  # k-means sees at most this many rows per list
 RECALL_AT = 10
+# Vector files from this size on are memory-mapped (shared by all workers through the page
+# cache); smaller ones are read into memory, where damage to the file on disk cannot reach a
+# running server (a mapped file truncated in place ends the process with SIGBUS). Builds never
+# change a published file in place: each build writes a new version folder.
+MEMORY_MAP_FROM_BYTES = 64 * 2**20  # about 40,000 passages of 384 dimensions
 
 
 class VectorStore(Protocol):
@@ -120,12 +126,14 @@ class FaissStore:
 
     @classmethod
     def load(cls, folder: Path, dimension: int, count: int, kind: str = "flat") -> FaissStore:
-        """Load and check a saved store; vectors and flat codes stay memory-mapped from disk."""
+        """Load and check a saved store; large vector files stay memory-mapped from disk."""
         if kind not in ("flat", "ivf_sq8"):
             raise ValueError(f"unknown vector store kind {kind!r}")
-        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+        large = (folder / VECTORS_FILE).stat().st_size >= MEMORY_MAP_FROM_BYTES
+        mapped = large or kind != "flat"  # approximate stores read rows with pread, never copy
+        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r" if mapped else None)
         # Memory-mapped flat codes are shared by every process that opens the same file.
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if kind == "flat" else 0
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if kind == "flat" and mapped else 0
         index = faiss.read_index(str(folder / FAISS_FILE), flags)
         if vectors.shape != (count, dimension) or index.ntotal != count or index.d != dimension:
             raise ValueError(

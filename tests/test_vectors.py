@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import qa.vectors
 from qa import vectors as vectors_module
 from qa.build import build_index
 from qa.embedding import normalize
@@ -61,14 +62,18 @@ def test_approximate_index_round_trips(approximate_store, tmp_path: Path):
     np.testing.assert_array_equal(loaded.search(queries, 10)[1], store.search(queries, 10)[1])
 
 
-def test_flat_store_loads_memory_mapped_and_searches_the_same(tmp_path: Path):
+@pytest.mark.parametrize("threshold", [0, 10**12])
+def test_flat_store_loads_mapped_when_large_and_searches_the_same(
+    tmp_path: Path, monkeypatch, threshold
+):
+    monkeypatch.setattr(qa.vectors, "MEMORY_MAP_FROM_BYTES", threshold)
     vectors = random_unit_vectors(400, 32, seed=6)
     store = FaissStore.build(vectors)
     store.save(tmp_path)
     loaded = FaissStore.load(tmp_path, 32, 400)
     queries = random_unit_vectors(10, 32, seed=7)
     np.testing.assert_array_equal(loaded.search(queries, 5)[1], store.search(queries, 5)[1])
-    assert isinstance(loaded.vectors(), np.memmap)
+    assert isinstance(loaded.vectors(), np.memmap) == (threshold == 0)
 
 
 def test_unknown_store_kind_is_refused(tmp_path: Path):
