@@ -8,6 +8,7 @@
         passages.jsonl   row i = FAISS row i: article id and character offsets in the body
         vectors.npy      normalized float32 embeddings, row i = passage i
         vectors.faiss    the FAISS index over them
+        lexical/         the BM25 index over them (qa.lexical), made afresh at each publish
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
@@ -30,6 +31,7 @@ from typing import Any
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
+from qa.lexical import LEXICAL_DIR, LexicalIndex
 from qa.vectors import FaissStore, VectorStore
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class Index:
     passages: list[Passage]
     store: VectorStore
     path: Path | None = None
+    lexical: LexicalIndex | None = None  # None in versions built before it existed
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]
@@ -142,13 +145,18 @@ def load_version(
         }
         passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
         store = FaissStore.load(folder, manifest.dimension, manifest.passage_count)
+        lexical = (
+            LexicalIndex.load(folder, manifest.passage_count)
+            if (folder / LEXICAL_DIR).is_dir()
+            else None
+        )
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
         raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
     if any(p.article_id not in articles for p in passages):
         raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
-    return Index(manifest, articles, passages, store, path=folder)
+    return Index(manifest, articles, passages, store, path=folder, lexical=lexical)
 
 
 def publish_index(
@@ -173,6 +181,7 @@ def publish_index(
         _write_jsonl(staging / ARTICLES_FILE, (a.to_record() for a in articles))
         _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
         store.save(staging)
+        LexicalIndex.for_passages(articles, passages).save(staging)
         _write_json(staging / MANIFEST_FILE, asdict(manifest))
         _fsync_folder(staging)
         staging.rename(final)

@@ -8,6 +8,7 @@ from typing import Any
 from qa.answers import AskRequest, article_json, ask_response
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from qa.errors import NotFound
+from qa.grounding import extract_answer
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -36,7 +37,8 @@ class QAService:
     def ask(self, request: AskRequest) -> dict[str, Any]:
         index = self.live.get()  # one version for the whole request
         hits = Searcher(self.embedder).search(index, request.question, request.k)
-        return ask_response(request, hits, index.manifest.version, self.settings.min_score)
+        answer = extract_answer(request.question, hits, index.lexical)
+        return ask_response(request, hits, index.manifest.version, self.settings.min_score, answer)
 
     def article(self, article_id: str) -> dict[str, Any]:
         index = self.live.get()

@@ -29,6 +29,7 @@ class Settings:
 
     corpus: Path = REPOSITORY / "corpus"
     index: Path = REPOSITORY / "index"
+    cache: Path = REPOSITORY / ".cache"  # `qa eval` keeps benchmark indexes here
     model: str = DEFAULT_MODEL
     precision: str = "auto"  # "auto" picks bf16 where the CPU has it and it is exact enough
     host: str = "127.0.0.1"
