@@ -169,6 +169,12 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not result["passages"]:
         print("No passages found.")
+    elif not result["answerable"]:
+        print("Nothing in the articles seems relevant enough; the closest passages:\n")
+    for sentence in result["answer"]:
+        print(textwrap.fill(f"{sentence['text']} [{sentence['passage']}]", width=100))
+    if result["answer"]:
+        print()
     for number, passage in enumerate(result["passages"], start=1):
         cite = passage["citation"]
         where = ", ".join(str(x) for x in (cite["source"], cite["date"]) if x)

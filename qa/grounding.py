@@ -21,7 +21,7 @@ ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
 RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
 CLOSE_ENOUGH = 0.85  # a further sentence must score this share of the best one
-MIN_COVERAGE = 0.25  # share of the question's weight the best sentence must hold
+MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
 
 
 @dataclass(frozen=True)
