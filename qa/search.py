@@ -53,6 +53,8 @@ class SearchConfig:
     article_decay: float = 0.7  # factor per passage already chosen from the same article
     overlap_decay: float = 0.3  # factor for a passage sharing text with one already chosen
     cover_sources: bool = True  # outlets named in the question each get their best passage in
+    twin_similarity: float = 0.97  # cosine above which passages of two articles are copies
+    twin_pool: int = 50  # near-copies are looked for among this many best candidates
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Candidate:
     start: int
     end: int
     group: str | None = None  # the named outlet it stands for, if any
+    twins: frozenset[int] = frozenset()  # rows of near-identical passages in other articles
 
 
 def fuse(lexical: np.ndarray, dense: np.ndarray, lexical_weight: float) -> np.ndarray:
@@ -98,7 +101,8 @@ def diversify(
     """Greedy top k: each pick is the best score after discounts for what is already chosen.
 
     A candidate loses `article_decay` per passage already chosen from its article, and
-    `overlap_decay` once if it shares characters with a chosen passage. Candidates with a
+    `overlap_decay` once if it shares characters with a chosen passage or is a near-identical
+    twin of one (a syndicated copy in another article). Candidates with a
     `group` (an outlet the question names) come first while their group has nothing chosen.
     Discounts only grow, so the returned (candidate, discounted score) pairs are best first.
     """
@@ -107,11 +111,12 @@ def diversify(
     per_article: dict[str, int] = {}
     spans: dict[str, list[tuple[int, int]]] = {}
     groups_left = {c.group for c in candidates if c.group is not None}
+    chosen_rows: set[int] = set()
     while remaining and len(chosen) < k:
         best_index, best_key, best_score = -1, (-1, -1.0), 0.0
         for position, candidate in enumerate(remaining):
             score = candidate.score * article_decay ** per_article.get(candidate.article_id, 0)
-            if any(
+            if not candidate.twins.isdisjoint(chosen_rows) or any(
                 candidate.start < end and start < candidate.end
                 for start, end in spans.get(candidate.article_id, ())
             ):
@@ -123,10 +128,31 @@ def diversify(
         groups_left.discard(pick.group)
         per_article[pick.article_id] = per_article.get(pick.article_id, 0) + 1
         spans.setdefault(pick.article_id, []).append((pick.start, pick.end))
+        chosen_rows.add(pick.row)
         chosen.append((pick, best_score))
     # A group pick may outrank a better-scored one; keep the list ordered by its own scores.
     chosen.sort(key=lambda pair: -pair[1])
     return chosen
+
+
+def near_duplicates(
+    index: Index, rows: np.ndarray, scores: np.ndarray, threshold: float, pool: int = 50
+) -> dict[int, frozenset[int]]:
+    """Row -> rows of other articles whose passage vector is nearly the same (syndicated
+    copies), among the `pool` best-scored candidates."""
+    if len(rows) < 2:
+        return {}
+    best = rows[np.argsort(-scores, kind="stable")[:pool]]
+    vectors = np.asarray(index.store.vectors()[best], dtype=np.float32)
+    similar = vectors @ vectors.T >= threshold
+    articles = [index.passages[row].article_id for row in best.tolist()]
+    twins: dict[int, frozenset[int]] = {}
+    for i, j in zip(*np.nonzero(np.triu(similar, k=1))):
+        if articles[i] != articles[j]:
+            a, b = int(best[i]), int(best[j])
+            twins[a] = twins.get(a, frozenset()) | {b}
+            twins[b] = twins.get(b, frozenset()) | {a}
+    return twins
 
 
 def named_sources(question: str, sources: Sequence[str]) -> list[str]:
@@ -185,6 +211,9 @@ class Searcher:
             int(row): (float(d), float(s)) for row, d, s in zip(candidates_rows, dense, lexical)
         }
         groups = self._groups(index, question, candidates_rows)
+        twins = near_duplicates(
+            index, candidates_rows, fused, config.twin_similarity, config.twin_pool
+        )
         candidates = [
             Candidate(
                 int(row),
@@ -193,6 +222,7 @@ class Searcher:
                 index.passages[row].start,
                 index.passages[row].end,
                 groups.get(int(row)),
+                twins.get(int(row), frozenset()),
             )
             for row, score in zip(candidates_rows, fused)
         ]

@@ -12,6 +12,7 @@ from qa.search import (
     diversify,
     fuse,
     named_sources,
+    near_duplicates,
     reciprocal_rank_fusion,
 )
 
@@ -33,8 +34,8 @@ def test_reciprocal_rank_fusion_weights_each_list():
     assert fused == pytest.approx({1: 2 / 11, 2: 2 / 12 + 1 / 11, 3: 1 / 12})
 
 
-def candidate(row, score, article="a", start=0, end=10, group=None):
-    return Candidate(row, score, article, start, end, group)
+def candidate(row, score, article="a", start=0, end=10, group=None, twins=frozenset()):
+    return Candidate(row, score, article, start, end, group, twins)
 
 
 def test_diversify_discounts_overlapping_neighbours():
@@ -102,3 +103,39 @@ def test_hybrid_search_over_a_real_index(built_settings, embedder):
             index, "How much wheat did Egypt buy in the tender?", 2
         )
         assert "480,000 tonnes" in other[0].text, method
+
+
+def test_diversify_discounts_syndicated_copies():
+    chosen = diversify(
+        [
+            candidate(0, 1.0, "a", twins=frozenset({1})),
+            candidate(1, 0.95, "b", twins=frozenset({0})),  # the same story in another outlet
+            candidate(2, 0.6, "c"),
+        ],
+        k=2,
+        article_decay=1,
+        overlap_decay=0.3,
+    )
+    assert [c.row for c, _ in chosen] == [0, 2]
+
+
+def test_near_duplicates_pairs_copies_across_articles():
+    from qa.articles import Article
+    from qa.chunking import Passage
+    from qa.index import Index, IndexManifest
+    from qa.vectors import FaissStore
+
+    vectors = np.array([[1, 0, 0], [0.999, 0.0447, 0], [0, 1, 0], [1, 0, 0]], dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    passages = [
+        Passage("a", 0, 0, 5),
+        Passage("b", 0, 0, 5),
+        Passage("c", 0, 0, 5),
+        Passage("a", 1, 6, 9),
+    ]
+    articles = {i: Article(id=i, title=i, body="text1 text2") for i in "abc"}
+    manifest = IndexManifest("m", 3, 3, 4, {}, {}, "now")
+    index = Index(manifest, articles, passages, FaissStore(vectors))
+    twins = near_duplicates(index, np.arange(4), np.array([1.0, 0.9, 0.8, 0.7]), 0.97)
+    # Rows 0 and 3 are alike too, but they are one article's passages: overlap handles those.
+    assert twins == {0: {1}, 1: {0, 3}, 3: {1}}
