@@ -49,9 +49,9 @@ class SearchConfig:
 
     method: str = "hybrid"  # or "bm25", "dense", "rrf" (equal-weight RRF): baselines for `qa eval`
     pool: int = 100  # candidates taken from each of BM25 and the dense index
-    lexical_weight: float = 0.7  # share of the normalized BM25 score in the fused score
-    article_decay: float = 0.7  # factor per passage already chosen from the same article
-    overlap_decay: float = 0.3  # factor for a passage sharing text with one already chosen
+    lexical_weight: float = 0.8  # share of the normalized BM25 score in the fused score
+    article_decay: float = 0.97  # factor per passage already chosen from the same article
+    overlap_decay: float = 0.9  # factor for a passage sharing text with one already chosen
     cover_sources: bool = True  # outlets named in the question each get their best passage in
     twin_similarity: float = 0.97  # cosine above which passages of two articles are copies
     twin_pool: int = 50  # near-copies are looked for among this many best candidates

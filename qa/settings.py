@@ -40,7 +40,8 @@ class Settings:
     max_k: int = 50
     max_question_chars: int = 2000
     max_request_bytes: int = 1_000_000
-    min_score: float = 0.0  # below this, the page says nothing relevant was found
+    # The best question-passage cosine below this means nothing relevant (bench/calibrate.py).
+    min_score: float = 0.40
     reload_interval: float = 2.0  # seconds between checks for a newer index version
     admin_token: str | None = None
 
