@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup serve index test lint bench clean
+.PHONY: setup serve index test lint bench bench-quality clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench.run
+
+# MultiHop-RAG dev/test and XQuAD-en tables (indexes cached under QA_CACHE, default .cache/).
+bench-quality: setup
+	$(BIN)/python -m bench.quality
 
 clean:
 	rm -rf $(VENV) index/current index/versions index/.build.lock .pytest_cache

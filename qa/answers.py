@@ -11,6 +11,7 @@ from typing import Any
 
 from qa.articles import Article, is_unicode_text
 from qa.errors import BadRequest
+from qa.grounding import AnswerSentence
 from qa.search import Hit
 from qa.settings import Settings
 
@@ -85,17 +86,30 @@ def passage_json(hit: Hit) -> dict[str, Any]:
     }
 
 
-def ask_response(
-    request: AskRequest, hits: list[Hit], version: str, min_score: float
-) -> dict[str, Any]:
-    """The /ask answer: passages best first, each with its citation.
+def relevance(hits: list[Hit]) -> float:
+    """How relevant the best of the hits is, on an absolute scale: the highest cosine
+    similarity between the question and a returned passage (fused scores are relative)."""
+    return max((hit.dense for hit in hits), default=0.0)
 
-    `answerable` is false when even the best passage scores below `min_score`: the page then
-    says plainly that nothing relevant was found rather than showing unrelated text.
+
+def ask_response(
+    request: AskRequest,
+    hits: list[Hit],
+    version: str,
+    min_score: float,
+    answer: list[AnswerSentence] | None = None,
+) -> dict[str, Any]:
+    """The /ask answer: the answer sentences, and the passages best first with citations.
+
+    `answerable` is false when even the most relevant passage is below `min_score` (see
+    `relevance`): the page then says plainly that nothing relevant was found rather than
+    showing unrelated text, and `answer` is empty.
     """
+    answerable = bool(hits) and relevance(hits) >= min_score
     return {
         "question": request.question,
-        "answerable": bool(hits) and hits[0].score >= min_score,
+        "answerable": answerable,
+        "answer": [sentence.to_json() for sentence in answer or []] if answerable else [],
         "passages": [passage_json(hit) for hit in hits],
         "index_version": version,
     }

@@ -1,4 +1,4 @@
-"""The `qa` command: index, serve, ask, add.
+"""The `qa` command: index, serve, ask, add, eval.
 
 Mistakes end with one line on stderr (`qa: error: ...`) and a non-zero exit status, never a
 traceback. Settings come from `QA_...` variables, overridden by the options given here.
@@ -106,6 +106,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_paths(add, corpus=True, index=False)
     add.set_defaults(run=run_add)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure retrieval and answer quality on a benchmark",
+        description="Index the benchmark's articles (cached by content hash under QA_CACHE) "
+        "and ask every question; print a table of metrics per method.",
+    )
+    evaluate.add_argument("--format", required=True, choices=("multihop-rag", "squad"))
+    evaluate.add_argument(
+        "--corpus", dest="corpus_file", type=Path, metavar="FILE", help="multihop-rag articles"
+    )
+    evaluate.add_argument("--queries", type=Path, metavar="FILE", help="multihop-rag queries")
+    evaluate.add_argument("--data", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    evaluate.add_argument(
+        "--methods",
+        default="hybrid,bm25,dense",
+        help="comma-separated rows to compare: hybrid (what /ask uses), bm25, dense, rrf "
+        "(equal-weight reciprocal rank fusion); the JSON's top-level figures are the first's",
+    )
+    evaluate.add_argument(
+        "--json", action="store_true", help="end with the figures as one JSON object on one line"
+    )
+    evaluate.add_argument("--model", help="embedding model name or folder (QA_MODEL)")
+    evaluate.set_defaults(run=run_eval)
     return parser
 
 
@@ -156,6 +180,12 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not result["passages"]:
         print("No passages found.")
+    elif not result["answerable"]:
+        print("Nothing in the articles seems relevant enough; the closest passages:\n")
+    for sentence in result["answer"]:
+        print(textwrap.fill(f"{sentence['text']} [{sentence['passage']}]", width=100))
+    if result["answer"]:
+        print()
     for number, passage in enumerate(result["passages"], start=1):
         cite = passage["citation"]
         where = ", ".join(str(x) for x in (cite["source"], cite["date"]) if x)
@@ -193,6 +223,49 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{status} {target}  ({article.title[:70]})")
     print(f"{written} written, {rejected} rejected. Run `qa index` to index new articles.")
     return 1 if rejected else 0
+
+
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from qa import evaluate
+    from qa.embedding import SentenceTransformerEmbedder
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in evaluate.METHODS]
+    if not methods or unknown:
+        raise QAError(f"--methods takes a list of {', '.join(evaluate.METHODS)}, not {unknown}.")
+    needed = ("corpus_file", "queries") if args.format == "multihop-rag" else ("data",)
+    for name in needed:
+        path = getattr(args, name)
+        option = "--corpus" if name == "corpus_file" else f"--{name}"
+        if path is None:
+            raise QAError(f"qa eval --format {args.format} needs {option} FILE.")
+        if not path.is_file():
+            raise QAError(f"{option}: no such file {path}.")
+    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    if args.format == "multihop-rag":
+        results = evaluate.evaluate_multihop(
+            args.corpus_file, args.queries, embedder, settings.cache, methods=methods, progress=True
+        )
+        keys: tuple[str, ...] = evaluate.MULTIHOP_KEYS
+    else:
+        results = evaluate.evaluate_squad(
+            args.data, embedder, settings.cache, methods=methods, progress=True
+        )
+        keys = evaluate.SQUAD_KEYS
+    first = results[methods[0]]
+    print(f"{args.format}: {int(first['queries'])} questions")
+    print(evaluate.format_table(results, keys))
+    if args.json:
+        summary: dict[str, Any] = {
+            key: round(first[key], 4) for key in (*keys, *evaluate.LATENCY_KEYS)
+        }
+        summary |= {"format": args.format, "method": methods[0], "queries": int(first["queries"])}
+        summary["methods"] = {
+            method: {key: round(value, 4) for key, value in metrics.items()}
+            for method, metrics in results.items()
+        }
+        print(json.dumps(summary))
+    return 0
 
 
 def _add_paths(parser: argparse.ArgumentParser, *, corpus: bool, index: bool = True) -> None:

@@ -9,6 +9,7 @@
         passages.jsonl   row i = FAISS row i: article id and character offsets in the body
         vectors.npy      normalized float32 embeddings, row i = passage i
         vectors.faiss    the FAISS index over them
+        lexical/         the BM25 index over them (qa.lexical), made afresh at each publish
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
@@ -32,6 +33,7 @@ from typing import Any
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
+from qa.lexical import LEXICAL_DIR, LexicalIndex
 from qa.vectors import FaissStore, VectorStore
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class Index:
     passages: list[Passage]
     store: VectorStore
     path: Path | None = None
+    lexical: LexicalIndex | None = None  # None in versions built before it existed
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]
@@ -153,13 +156,18 @@ def load_version(
         store = FaissStore.load(
             folder, manifest.dimension, manifest.passage_count, kind=manifest.store
         )
+        lexical = (
+            LexicalIndex.load(folder, manifest.passage_count)
+            if (folder / LEXICAL_DIR).is_dir()
+            else None
+        )
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
         raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
     if any(p.article_id not in articles for p in passages):
         raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
-    return Index(manifest, articles, passages, store, path=folder)
+    return Index(manifest, articles, passages, store, path=folder, lexical=lexical)
 
 
 def publish_index(
@@ -184,6 +192,7 @@ def publish_index(
         _write_jsonl(staging / ARTICLES_FILE, (a.to_record() for a in articles))
         _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
         store.save(staging)
+        LexicalIndex.for_passages(articles, passages).save(staging)
         manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
         manifest_data = asdict(manifest)
         manifest_data[CHECKSUM_KEY] = _manifest_checksum(manifest_data)
@@ -261,8 +270,8 @@ class LiveIndex:
 def _checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file of a version but the manifest, which lists them."""
     return {
-        path.name: _sha256(path)
-        for path in sorted(folder.iterdir())
+        path.relative_to(folder).as_posix(): _sha256(path)
+        for path in sorted(folder.rglob("*"))
         if path.is_file() and path.name != MANIFEST_FILE
     }
 
@@ -277,7 +286,7 @@ def _verify_checksums(folder: Path, manifest: IndexManifest, hint: str) -> None:
     """A truncated or altered file is refused before anything parses it (older indexes list no
     checksums and are loaded as they are)."""
     for name, expected in manifest.files.items():
-        if Path(name).name != name:
+        if Path(name).is_absolute() or ".." in Path(name).parts:  # only files inside it
             raise IndexUnavailable(f"The index manifest in {folder} is damaged; {hint}.")
         try:
             actual = _sha256(folder / name)

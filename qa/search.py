@@ -1,8 +1,20 @@
-"""Retrieval: the passages of an index most relevant to a question, best first."""
+"""Retrieval: the passages of an index most relevant to a question, best first.
+
+Hybrid search. BM25 (`qa.lexical`) and the dense model each propose a pool of candidates; every
+candidate is scored by both (BM25 over all passages costs about a millisecond, a dense score is
+one dot product), the two scores are normalized and mixed, and a greedy selection keeps the top
+k diverse: a passage that overlaps one already chosen, or comes from an article that already has
+passages in the list, is discounted, and an outlet the question names gets its best passage in.
+Weights were tuned on MultiHop-RAG's dev queries only (see bench/README.md).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from qa.articles import Article
 from qa.chunking import Passage
@@ -12,33 +24,268 @@ from qa.index import Index
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage with its score and the article it cites."""
+    """One retrieved passage with its score and the article it cites.
+
+    `score` is the fused score after the diversity discount (what the list is ordered by);
+    `dense` is the cosine similarity of the question and the passage, `lexical` the BM25 score
+    divided by the best BM25 score of any passage for this question.
+    """
 
     row: int
     score: float
     passage: Passage
     article: Article
+    dense: float = 0.0
+    lexical: float = 0.0
 
     @property
     def text(self) -> str:
         return self.passage.text(self.article)
 
 
-class Searcher:
-    """Dense search: the question's embedding against every passage's, by cosine similarity."""
+@dataclass(frozen=True)
+class SearchConfig:
+    """The knobs of hybrid search; the defaults are the ones tuned on the dev queries."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    method: str = "hybrid"  # or "bm25", "dense", "rrf" (equal-weight RRF): baselines for `qa eval`
+    pool: int = 100  # candidates taken from each of BM25 and the dense index
+    lexical_weight: float = 0.8  # share of the normalized BM25 score in the fused score
+    article_decay: float = 0.97  # factor per passage already chosen from the same article
+    overlap_decay: float = 0.9  # factor for a passage sharing text with one already chosen
+    cover_sources: bool = True  # outlets named in the question each get their best passage in
+    twin_similarity: float = 0.97  # cosine above which passages of two articles are copies
+    twin_pool: int = 50  # near-copies are looked for among this many best candidates
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A passage competing for a place in the top k."""
+
+    row: int
+    score: float
+    article_id: str
+    start: int
+    end: int
+    group: str | None = None  # the named outlet it stands for, if any
+    twins: frozenset[int] = frozenset()  # rows of near-identical passages in other articles
+
+
+def fuse(lexical: np.ndarray, dense: np.ndarray, lexical_weight: float) -> np.ndarray:
+    """Weighted sum of min-max normalized scores over the same candidates (each in [0, 1])."""
+    return lexical_weight * _min_max(lexical) + (1 - lexical_weight) * _min_max(dense)
+
+
+def _min_max(scores: np.ndarray) -> np.ndarray:
+    if scores.size == 0:
+        return scores.astype(np.float32)
+    low, high = float(scores.min()), float(scores.max())
+    if high - low < 1e-9:
+        return np.ones_like(scores, dtype=np.float32) if high > 0 else np.zeros_like(scores)
+    return ((scores - low) / (high - low)).astype(np.float32)
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60
+) -> dict[int, float]:
+    """Weighted RRF: sum over lists of weight / (k + rank), rank counted from 1."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + weight / (k + rank)
+    return fused
+
+
+def diversify(
+    candidates: Sequence[Candidate], k: int, article_decay: float, overlap_decay: float
+) -> list[tuple[Candidate, float]]:
+    """Greedy top k: each pick is the best score after discounts for what is already chosen.
+
+    A candidate loses `article_decay` per passage already chosen from its article, and
+    `overlap_decay` once if it shares characters with a chosen passage or is a near-identical
+    twin of one (a syndicated copy in another article). Candidates with a
+    `group` (an outlet the question names) come first while their group has nothing chosen.
+    Discounts only grow, so the returned (candidate, discounted score) pairs are best first.
+    """
+    remaining = list(candidates)
+    chosen: list[tuple[Candidate, float]] = []
+    per_article: dict[str, int] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    groups_left = {c.group for c in candidates if c.group is not None}
+    chosen_rows: set[int] = set()
+    while remaining and len(chosen) < k:
+        best_index, best_key, best_score = -1, (-1, -1.0), 0.0
+        for position, candidate in enumerate(remaining):
+            score = candidate.score * article_decay ** per_article.get(candidate.article_id, 0)
+            if not candidate.twins.isdisjoint(chosen_rows) or any(
+                candidate.start < end and start < candidate.end
+                for start, end in spans.get(candidate.article_id, ())
+            ):
+                score *= overlap_decay
+            key = (int(candidate.group in groups_left), score)
+            if key > best_key:
+                best_index, best_key, best_score = position, key, score
+        pick = remaining.pop(best_index)
+        groups_left.discard(pick.group)
+        per_article[pick.article_id] = per_article.get(pick.article_id, 0) + 1
+        spans.setdefault(pick.article_id, []).append((pick.start, pick.end))
+        chosen_rows.add(pick.row)
+        chosen.append((pick, best_score))
+    # A group pick may outrank a better-scored one; keep the list ordered by its own scores.
+    chosen.sort(key=lambda pair: -pair[1])
+    return chosen
+
+
+def near_duplicates(
+    index: Index, rows: np.ndarray, scores: np.ndarray, threshold: float, pool: int = 50
+) -> dict[int, frozenset[int]]:
+    """Row -> rows of other articles whose passage vector is nearly the same (syndicated
+    copies), among the `pool` best-scored candidates."""
+    if len(rows) < 2:
+        return {}
+    best = rows[np.argsort(-scores, kind="stable")[:pool]]
+    vectors = np.asarray(index.store.vectors()[best], dtype=np.float32)
+    similar = vectors @ vectors.T >= threshold
+    articles = [index.passages[row].article_id for row in best.tolist()]
+    twins: dict[int, frozenset[int]] = {}
+    for i, j in zip(*np.nonzero(np.triu(similar, k=1))):
+        if articles[i] != articles[j]:
+            a, b = int(best[i]), int(best[j])
+            twins[a] = twins.get(a, frozenset()) | {b}
+            twins[b] = twins.get(b, frozenset()) | {a}
+    return twins
+
+
+def named_sources(question: str, sources: Sequence[str]) -> list[str]:
+    """The outlets of the index that the question names, as whole words (case-insensitive)."""
+    lowered = question.lower()
+    found = []
+    for source in sources:
+        name = source.lower().strip()
+        if len(name) >= 3 and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", lowered):
+            found.append(source)
+    # "The Independent - Life and Style" also contains "The Independent": keep the longest.
+    return [s for s in found if not any(s != o and s.lower() in o.lower() for o in found)]
+
+
+class Searcher:
+    """Hybrid search: BM25 and dense candidates, fused and diversified (see module doc)."""
+
+    def __init__(self, embedder: Embedder, config: SearchConfig | None = None) -> None:
         self.embedder = embedder
+        self.config = config or SearchConfig()
 
     def search(self, index: Index, question: str, k: int) -> list[Hit]:
-        if index.store.count() == 0:
+        """The k best passages for `question`, best first."""
+        count = index.store.count()
+        if count == 0:
             return []
+        config = self.config
+        if config.method == "bm25" or (config.method != "dense" and index.lexical is None):
+            if index.lexical is None:
+                return self._dense_only(index, question, k)
+            return self._lexical_only(index, question, k)
+        if config.method == "dense":
+            return self._dense_only(index, question, k)
+        if config.method == "rrf":
+            return self._rrf(index, question, k)
         query = self.embedder.encode_query(question)
-        scores, rows = index.store.search(query, k)
+        _, dense_rows = index.store.search(query, min(config.pool, count))
+        rows = [int(r) for r in dense_rows[0] if r >= 0]
+        lexical_all = None
+        if index.lexical is not None:
+            lexical_all = index.lexical.scores(question)
+            top = np.argsort(-lexical_all, kind="stable")[: config.pool]
+            rows += [int(r) for r in top if lexical_all[r] > 0]
+        candidates_rows = np.array(sorted(set(rows)), dtype=np.int64)
+        dense = index.store.vectors()[candidates_rows] @ query
+        if lexical_all is not None:
+            best = float(lexical_all.max())
+            lexical = (
+                lexical_all[candidates_rows] / best if best > 0 else lexical_all[candidates_rows]
+            )
+            fused = fuse(lexical, dense, config.lexical_weight)
+        else:
+            lexical = np.zeros_like(dense)
+            fused = _min_max(dense)
+        by_row = {
+            int(row): (float(d), float(s)) for row, d, s in zip(candidates_rows, dense, lexical)
+        }
+        groups = self._groups(index, question, candidates_rows)
+        twins = near_duplicates(
+            index, candidates_rows, fused, config.twin_similarity, config.twin_pool
+        )
+        candidates = [
+            Candidate(
+                int(row),
+                float(score),
+                index.passages[row].article_id,
+                index.passages[row].start,
+                index.passages[row].end,
+                groups.get(int(row)),
+                twins.get(int(row), frozenset()),
+            )
+            for row, score in zip(candidates_rows, fused)
+        ]
         hits = []
-        for score, row in zip(scores[0].tolist(), rows[0].tolist()):
-            if row < 0:
-                continue
-            passage = index.passages[row]
-            hits.append(Hit(row, float(score), passage, index.articles[passage.article_id]))
+        for candidate, score in diversify(
+            candidates, k, config.article_decay, config.overlap_decay
+        ):
+            passage = index.passages[candidate.row]
+            dense_score, lexical_score = by_row[candidate.row]
+            hits.append(
+                Hit(
+                    candidate.row,
+                    score,
+                    passage,
+                    index.articles[passage.article_id],
+                    dense=dense_score,
+                    lexical=lexical_score,
+                )
+            )
         return hits
+
+    def _hit(self, index: Index, row: int, score: float, **scores: float) -> Hit:
+        passage = index.passages[row]
+        return Hit(row, score, passage, index.articles[passage.article_id], **scores)
+
+    def _dense_only(self, index: Index, question: str, k: int) -> list[Hit]:
+        scores, rows = index.store.search(self.embedder.encode_query(question), k)
+        return [
+            self._hit(index, int(row), float(score), dense=float(score))
+            for score, row in zip(scores[0], rows[0])
+            if row >= 0
+        ]
+
+    def _lexical_only(self, index: Index, question: str, k: int) -> list[Hit]:
+        assert index.lexical is not None
+        scores = index.lexical.scores(question)
+        rows = np.argsort(-scores, kind="stable")[:k]
+        best = float(scores.max()) or 1.0
+        return [
+            self._hit(index, int(r), float(scores[r]), lexical=float(scores[r]) / best)
+            for r in rows
+            if scores[r] > 0
+        ]
+
+    def _rrf(self, index: Index, question: str, k: int) -> list[Hit]:
+        pool = self.config.pool
+        dense = [h.row for h in self._dense_only(index, question, pool)]
+        lexical = [h.row for h in self._lexical_only(index, question, pool)]
+        fused = reciprocal_rank_fusion([lexical, dense], [1.0, 1.0])
+        best = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        return [self._hit(index, row, score) for row, score in best]
+
+    def _groups(self, index: Index, question: str, rows: np.ndarray) -> dict[int, str]:
+        """Row -> named outlet, for the candidates from outlets the question names."""
+        if not self.config.cover_sources:
+            return {}
+        sources = {a.source for a in index.articles.values() if a.source}
+        named = set(named_sources(question, sorted(sources)))
+        if len(named) < 2:  # one outlet named: plain ranking already favours it
+            return {}
+        groups = {}
+        for row in rows.tolist():
+            source = index.articles[index.passages[row].article_id].source
+            if source in named:
+                groups[int(row)] = source
+        return groups

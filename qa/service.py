@@ -11,6 +11,7 @@ from qa.articles import derived_id, make_article, write_article
 from qa.build import build_from_corpus
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from qa.errors import BadRequest, IndexUnavailable, NotFound
+from qa.grounding import extract_answer
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -39,7 +40,8 @@ class QAService:
     def ask(self, request: AskRequest) -> dict[str, Any]:
         index = self.live.get()  # one version for the whole request
         hits = Searcher(self.embedder).search(index, request.question, request.k)
-        return ask_response(request, hits, index.manifest.version, self.settings.min_score)
+        answer = extract_answer(request.question, hits, index.lexical)
+        return ask_response(request, hits, index.manifest.version, self.settings.min_score, answer)
 
     def article(self, article_id: str) -> dict[str, Any]:
         index = self.live.get()

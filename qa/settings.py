@@ -29,6 +29,7 @@ class Settings:
 
     corpus: Path = REPOSITORY / "corpus"
     index: Path = REPOSITORY / "index"
+    cache: Path = REPOSITORY / ".cache"  # `qa eval` keeps benchmark indexes here
     model: str = DEFAULT_MODEL
     precision: str = "auto"  # "auto" picks bf16 where the CPU has it and it is exact enough
     host: str = "127.0.0.1"
@@ -39,7 +40,8 @@ class Settings:
     max_k: int = 50
     max_question_chars: int = 2000
     max_request_bytes: int = 1_000_000
-    min_score: float = 0.0  # below this, the page says nothing relevant was found
+    # The best question-passage cosine below this means nothing relevant (bench/calibrate.py).
+    min_score: float = 0.40
     reload_interval: float = 2.0  # seconds between checks for a newer index version
     admin_token: str | None = None
     rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit

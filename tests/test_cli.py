@@ -38,7 +38,9 @@ def test_index_then_ask(paths, capsys):
         == 0
     )
     out = capsys.readouterr().out
-    assert out.startswith("[1] Lavrov said that NATO countries")
+    answer, passages = out.split("\n\n[1] ", 1)  # the answer sentence first, then the passages
+    assert "trilateral agreement was signed in Moscow" in answer and answer.endswith("[1]")
+    assert passages.startswith("Lavrov said that NATO countries")
     assert "(TASS, 2022-06-08)" in out
     assert f"{SAMPLE_ID}, characters " in out
     assert "[2] " in out and "[3] " not in out

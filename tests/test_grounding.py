@@ -1,0 +1,60 @@
+"""The grounded answer: sentence scoring, and exact offsets into the article body."""
+
+from __future__ import annotations
+
+from qa.articles import Article
+from qa.chunking import Passage
+from qa.grounding import extract_answer
+from qa.search import Hit
+
+BODY = (
+    "The council met on Monday. It approved a budget of 4 million euros for the new bridge.\n\n"
+    "Work on the bridge over the river Lys starts in May. The mayor welcomed the vote."
+)
+ARTICLE = Article(id="bridge", title="Council approves bridge budget", body=BODY)
+OTHER = Article(id="cats", title="Cats", body="Cats sleep a lot. They like warm places.")
+
+
+def hit(article: Article, start: int, end: int, number: int = 0) -> Hit:
+    return Hit(number, 1.0, Passage(article.id, number, start, end), article)
+
+
+def test_the_best_sentence_with_exact_offsets():
+    hits = [hit(ARTICLE, 0, len(BODY))]
+    answer = extract_answer("How big is the budget for the bridge?", hits, None)
+    assert [a.text for a in answer] == [
+        "It approved a budget of 4 million euros for the new bridge."
+    ]
+    first = answer[0]
+    assert BODY[first.start : first.end] == first.text
+    assert first.passage == 1 and first.article_id == "bridge"
+
+
+def test_offsets_stay_exact_in_a_later_passage():
+    second_start = BODY.index("Work on")
+    hits = [hit(OTHER, 0, len(OTHER.body)), hit(ARTICLE, second_start, len(BODY), 1)]
+    answer = extract_answer("When does work on the bridge over the Lys start?", hits, None)
+    assert answer[0].passage == 2
+    assert BODY[answer[0].start : answer[0].end] == answer[0].text
+    assert answer[0].text == "Work on the bridge over the river Lys starts in May."
+
+
+def test_nothing_answers_an_unrelated_question():
+    hits = [hit(OTHER, 0, len(OTHER.body))]
+    assert extract_answer("What is the budget of the bridge?", hits, None) == []
+    assert extract_answer("the of and", hits, None) == []  # only stopwords
+    assert extract_answer("What is the budget?", [], None) == []
+
+
+def test_answer_in_the_api_cites_body_offsets(client):
+    body = client.post("/ask", json={"question": "How much wheat did Egypt buy in the tender?"})
+    result = body.get_json()
+    assert result["answerable"] is True
+    assert result["answer"], result
+    for sentence in result["answer"]:
+        assert set(sentence) == {"text", "passage", "article_id", "start", "end"}
+        passage = result["passages"][sentence["passage"] - 1]
+        assert passage["citation"]["article_id"] == sentence["article_id"]
+        article = client.get(f"/articles/{sentence['article_id']}").get_json()
+        assert article["body"][sentence["start"] : sentence["end"]] == sentence["text"]
+    assert "480,000 tonnes" in result["answer"][0]["text"]
