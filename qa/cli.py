@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_paths(serve, corpus=True)
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
-    serve.add_argument("--workers", type=int, help="server processes (default 1)")
-    serve.add_argument("--threads", type=int, help="threads per process (default 8)")
+    serve.add_argument("--workers", type=int, help="server processes (default 2)")
+    serve.add_argument("--threads", type=int, help="threads per process (default 4)")
     serve.set_defaults(run=run_serve)
 
     ask = commands.add_parser(

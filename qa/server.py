@@ -64,10 +64,14 @@ def _warm_worker(worker: Any) -> None:
     """Load the model and index before the worker takes its first request."""
     import faiss
     import torch
+    from threadpoolctl import threadpool_limits
 
     cores = request_threads(worker.cfg.workers, worker.cfg.threads)
     torch.set_num_threads(cores)
     faiss.omp_set_num_threads(cores)
+    # numpy's BLAS too (the fusion's and diversity's matrix products): its threads fought over
+    # the cores with concurrent requests, so 8 clients got no more answers/s than one.
+    threadpool_limits(limits=cores, user_api="blas")
     service = worker.wsgi.extensions["qa_service"]
     try:
         service.warm()

@@ -34,8 +34,8 @@ class Settings:
     precision: str = "auto"  # "auto" picks bf16 where the CPU has it and it is exact enough
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
-    threads: int = 8
+    workers: int = 2  # one per core: a question's model pass is CPU-bound
+    threads: int = 4
     default_k: int = 5
     max_k: int = 50
     max_question_chars: int = 2000
