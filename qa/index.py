@@ -27,6 +27,7 @@ import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,11 @@ class Index:
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None  # None in versions built before it existed
+
+    @cached_property
+    def sources(self) -> list[str]:
+        """The distinct outlets of the articles, sorted (questions may name them)."""
+        return sorted({a.source for a in self.articles.values() if a.source})
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]

@@ -279,8 +279,7 @@ class Searcher:
         """Row -> named outlet, for the candidates from outlets the question names."""
         if not self.config.cover_sources:
             return {}
-        sources = {a.source for a in index.articles.values() if a.source}
-        named = set(named_sources(question, sorted(sources)))
+        named = set(named_sources(question, index.sources))
         if len(named) < 2:  # one outlet named: plain ranking already favours it
             return {}
         groups = {}

@@ -3,6 +3,7 @@ SIGKILL midway, hot reload under continuous requests, and adding articles over H
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -14,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -275,10 +277,11 @@ def test_hot_reload_under_continuous_requests(settings, embedder):
     assert results[-1][1]["passages"][0]["citation"]["article_id"] == "lighthouse"
 
 
-def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
-    build_from_corpus(settings.corpus, settings.index, embedder)
+@contextlib.contextmanager
+def qa_serve(settings: Settings, **environment: str) -> Iterator[str]:
+    """A real `qa serve` on a free loopback port, until the block ends; yields its URL."""
     port = free_port()
-    env = {**os.environ, "QA_RELOAD_INTERVAL": "0.2", "QA_PORT": str(port), "QA_WORKERS": "2"}
+    env = {**os.environ, "QA_PORT": str(port), **environment}
     process = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve",
          "--corpus", str(settings.corpus), "--index", str(settings.index)],
@@ -286,7 +289,16 @@ def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=60)
+        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=120)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
+    build_from_corpus(settings.corpus, settings.index, embedder)
+    with qa_serve(settings, QA_RELOAD_INTERVAL="0.2", QA_WORKERS="2") as url:
         old = current_version(settings.index).name
         assert {get_json(f"{url}/healthz")[1]["version"] for _ in range(10)} == {old}
         (settings.corpus / "lighthouse.txt").write_text(NEW_ARTICLE)
@@ -298,9 +310,6 @@ def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
             assert status == 200
             seen.add((body["index_version"], body["passages"][0]["citation"]["article_id"]))
         assert seen == {(new, "lighthouse")}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def free_port() -> int:
@@ -421,18 +430,7 @@ def test_adding_needs_a_json_body(admin_client):
 
 
 def test_qa_serve_builds_a_missing_index_then_answers(settings):
-    port = free_port()
-    env = {**os.environ, "QA_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve",
-         "--corpus", str(settings.corpus), "--index", str(settings.index)],
-        cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=120)
+    assert current_version(settings.index) is None
+    with qa_serve(settings) as url:
         status, body = post_json(f"{url}/ask", {"question": "How much wheat did Egypt buy?"})
         assert status == 200 and "480,000 tonnes" in body["passages"][0]["text"]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
