@@ -33,7 +33,10 @@ class QAService:
             with self._embedder_lock:
                 if self._embedder is None:
                     self._embedder = SentenceTransformerEmbedder(
-                        self.settings.model, precision=self.settings.precision
+                        self.settings.model,
+                        precision=self.settings.precision,
+                        query_runtime=self.settings.query_runtime,
+                        cache=self.settings.cache,
                     )
         return self._embedder
 

@@ -32,6 +32,7 @@ class Settings:
     cache: Path = REPOSITORY / ".cache"  # `qa eval` keeps benchmark indexes here
     model: str = DEFAULT_MODEL
     precision: str = "auto"  # "auto" picks bf16 where the CPU has it and it is exact enough
+    query_runtime: str = "auto"  # "auto" embeds questions with ONNX Runtime when it matches
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 2  # one per core: a question's model pass is CPU-bound
@@ -70,6 +71,10 @@ class Settings:
             (self.max_request_bytes >= 1024, "max_request_bytes must be at least 1024"),
             (self.reload_interval > 0, "reload_interval must be positive"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+            (
+                self.query_runtime in QUERY_RUNTIMES,
+                f"query_runtime must be one of {', '.join(QUERY_RUNTIMES)}",
+            ),
             (bool(self.model.strip()), "model must not be empty"),
             (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
             (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
@@ -85,6 +90,7 @@ class Settings:
 
 ENV_PREFIX = "QA_"
 PRECISIONS = ("auto", "fp32", "bf16")
+QUERY_RUNTIMES = ("auto", "onnx", "torch")
 _TYPES = {f.name: f.type for f in dataclasses.fields(Settings)}
 
 

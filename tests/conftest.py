@@ -49,6 +49,12 @@ def shared_data_or_skip(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """QA_CACHE (exported ONNX models, eval indexes) under tmp, for servers the tests start too."""
+    os.environ["QA_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
     """The real packaged all-MiniLM-L6-v2, loaded once per test session."""

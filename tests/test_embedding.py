@@ -61,3 +61,38 @@ def test_a_question_embeds_as_its_document_embedding_does(embedder):
     document = embedder.encode_documents([question])[0]
     assert query.shape == (embedder.dimension,) and query.dtype == np.float32
     assert float(query @ document) > 0.99999
+
+
+def test_questions_by_onnx_runtime_match_pytorch(embedder, tmp_path):
+    from qa.embedding import SentenceTransformerEmbedder
+
+    onnx = SentenceTransformerEmbedder(precision="fp32", query_runtime="onnx", cache=tmp_path)
+    assert onnx.query_runtime == "onnx"
+    assert list((tmp_path / "onnx").glob("query-*.onnx"))
+    for question in ("Who is Sergey Lavrov?", "How much wheat did Egypt buy in March 2023?"):
+        vector = onnx.encode_query(question)
+        assert vector.dtype == np.float32 and vector.shape == (embedder.dimension,)
+        assert float(vector @ embedder.encode_query(question)) > 0.9999
+    # a second embedder reuses the exported file
+    again = SentenceTransformerEmbedder(precision="fp32", query_runtime="auto", cache=tmp_path)
+    assert again.query_runtime == "onnx"
+    assert len(list((tmp_path / "onnx").glob("*"))) == 1
+
+
+def test_without_onnx_runtime_auto_falls_back_and_onnx_fails(monkeypatch, tmp_path):
+    import builtins
+
+    from qa.embedding import ModelError, SentenceTransformerEmbedder
+
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("no onnxruntime here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    auto = SentenceTransformerEmbedder(precision="fp32", query_runtime="auto", cache=tmp_path)
+    assert auto.query_runtime == "torch"
+    with pytest.raises(ModelError, match="onnxruntime is not installed"):
+        SentenceTransformerEmbedder(precision="fp32", query_runtime="onnx", cache=tmp_path)
