@@ -22,6 +22,17 @@ RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
 CLOSE_ENOUGH = 0.85  # a further sentence must score this share of the best one
 MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
+# Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
+# and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
+# with?" picked "... NATO does exactly what is forbidden ..." for its "does".
+# fmt: off
+QUESTION_WORDS = frozenset((
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+    "do", "does", "did", "done", "doing", "has", "have", "had", "having",
+    "is", "are", "was", "were", "be", "been", "being", "am",
+    "can", "could", "would", "should", "shall", "will", "may", "might", "must",
+))
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ def extract_answer(
     max_sentences: int = MAX_SENTENCES,
 ) -> list[AnswerSentence]:
     """The answer sentences from the top `passages` hits, best first; [] when none answers."""
-    question_terms = set(terms(question))
+    question_terms = set(terms(question, also_drop=QUESTION_WORDS))
     if not hits or not question_terms:
         return []
     weights = (

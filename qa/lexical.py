@@ -37,9 +37,10 @@ _STEMMER = Stemmer.Stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
 
 
-def terms(text: str) -> list[str]:
-    """A text as index terms: lower-cased words, English stopwords dropped, Snowball-stemmed."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+def terms(text: str, also_drop: frozenset[str] = frozenset()) -> list[str]:
+    """A text as index terms: lower-cased words, English stopwords (and `also_drop`) dropped,
+    Snowball-stemmed."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and w not in also_drop]
     with _STEMMER_LOCK:
         return list(_STEMMER.stemWords(words))
 

@@ -58,3 +58,15 @@ def test_answer_in_the_api_cites_body_offsets(client):
         article = client.get(f"/articles/{sentence['article_id']}").get_json()
         assert article["body"][sentence["start"] : sentence["end"]] == sentence["text"]
     assert "480,000 tonnes" in result["answer"][0]["text"]
+
+
+def test_question_words_do_not_pick_the_answer():
+    body = (
+        "Which way does the CSTO have to go, he asked.\n\n"
+        "There are contacts with the Organization of Islamic Cooperation and the OSCE."
+    )
+    article = Article(id="csto", title="CSTO", body=body)
+    split = body.index("There are")
+    hits = [hit(article, 0, split - 2), hit(article, split, len(body), 1)]
+    answer = extract_answer("Which organizations does the CSTO have contacts with?", hits, None)
+    assert answer[0].text.startswith("There are contacts")
