@@ -18,7 +18,6 @@ import numpy as np
 
 from qa import evaluate
 from qa.answers import relevance
-from qa.chunking import ChunkingConfig
 from qa.embedding import SentenceTransformerEmbedder
 from qa.search import Searcher
 from qa.settings import Settings
@@ -79,11 +78,9 @@ def main() -> None:
     articles, answerable = evaluate.load_multihop(corpus, DATA / "queries_dev.json")
     records = json.loads((DATA / "queries_dev.json").read_text(encoding="utf-8"))
     null = [r["query"] for r in records if not r.get("evidence_list")]
-    chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
-    folder = evaluate.cache_folder(
-        settings.cache, "multihop-rag", corpus.read_bytes(), embedder.model_id, chunking
+    index = evaluate.benchmark_index(
+        "multihop-rag", corpus, articles, embedder, settings.cache, progress=True
     )
-    index = evaluate.cached_index(articles, folder, embedder, chunking, progress=True)
     searcher = Searcher(embedder)
 
     def scores(questions: list[str]) -> np.ndarray:

@@ -15,7 +15,6 @@ from dataclasses import asdict, fields
 import numpy as np
 
 from qa import evaluate
-from qa.chunking import ChunkingConfig
 from qa.embedding import SentenceTransformerEmbedder
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
@@ -63,11 +62,9 @@ def main(arguments: list[str]) -> None:
     embedder = MemoEmbedder(SentenceTransformerEmbedder(precision="fp32"))
     corpus = DATA / "corpus_train.json"
     articles, questions = evaluate.load_multihop(corpus, DATA / "queries_dev.json")
-    chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
-    folder = evaluate.cache_folder(
-        settings.cache, "multihop-rag", corpus.read_bytes(), embedder.model_id, chunking
+    index = evaluate.benchmark_index(
+        "multihop-rag", corpus, articles, embedder, settings.cache, progress=True
     )
-    index = evaluate.cached_index(articles, folder, embedder, chunking, progress=True)
     keys = ("off_hits@4", "off_hits@10", "off_mrr@10", "fact_cov@10", "art_cov@10", "all_art@10")
     default = asdict(SearchConfig())
     print("| config | " + " | ".join(keys) + " |")

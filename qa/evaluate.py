@@ -49,6 +49,22 @@ LATENCY_KEYS = ("latency_p50_ms", "latency_p95_ms")
 METHODS = ("hybrid", "bm25", "dense", "rrf")
 
 
+def benchmark_index(
+    name: str,
+    data_file: Path,
+    articles: list[Article],
+    embedder: Embedder,
+    cache_root: Path,
+    *,
+    progress: bool = False,
+) -> Index:
+    """The index of a benchmark's articles, cached under `cache_root` by the data file's
+    content, the model and the chunking."""
+    chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
+    folder = cache_folder(cache_root, name, data_file.read_bytes(), embedder.model_id, chunking)
+    return cached_index(articles, folder, embedder, chunking, progress=progress)
+
+
 def cache_folder(
     cache_root: Path, name: str, data: bytes, model_id: str, config: ChunkingConfig
 ) -> Path:
@@ -323,11 +339,9 @@ def evaluate_multihop(
 ) -> dict[str, dict[str, float]]:
     """Metrics per method over every MultiHop-RAG query with evidence (top 10 passages)."""
     articles, questions = load_multihop(corpus, queries)
-    chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
-    folder = cache_folder(
-        cache_root, "multihop-rag", corpus.read_bytes(), embedder.model_id, chunking
+    index = benchmark_index(
+        "multihop-rag", corpus, articles, embedder, cache_root, progress=progress
     )
-    index = cached_index(articles, folder, embedder, chunking, progress=progress)
 
     def score(question: MultihopQuery, hits: list[Hit], _: list[str]) -> dict[str, float]:
         return multihop_scores(question, [h.text for h in hits], [h.article.id for h in hits])
@@ -348,9 +362,7 @@ def evaluate_squad(
 ) -> dict[str, dict[str, float]]:
     """Metrics per method over every SQuAD question (top 20 passages, answer sentences)."""
     articles, questions = load_squad(data)
-    chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
-    folder = cache_folder(cache_root, "squad", data.read_bytes(), embedder.model_id, chunking)
-    index = cached_index(articles, folder, embedder, chunking, progress=progress)
+    index = benchmark_index("squad", data, articles, embedder, cache_root, progress=progress)
 
     def score(question: SquadQuestion, hits: list[Hit], answer: list[str]) -> dict[str, float]:
         return squad_scores(question.article_id, question.answers, hits, answer)
