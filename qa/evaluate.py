@@ -99,6 +99,7 @@ def _complete(index: Index, articles: list[Article], config: ChunkingConfig) -> 
         index.manifest.chunking == asdict(config)
         and index.manifest.article_hashes == {a.id: a.content_hash for a in articles}
         and index.lexical is not None
+        and index.lexical.passage_terms is not None
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.chunking import sentence_spans
-from qa.lexical import LexicalIndex, terms
+from qa.lexical import QUESTION_WORDS, LexicalIndex, terms
 from qa.search import Hit
 
 ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
@@ -22,17 +22,6 @@ RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
 CLOSE_ENOUGH = 0.85  # a further sentence must score this share of the best one
 MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
-# Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
-# and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
-# with?" picked "... NATO does exactly what is forbidden ..." for its "does".
-# fmt: off
-QUESTION_WORDS = frozenset((
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
-    "do", "does", "did", "done", "doing", "has", "have", "had", "having",
-    "is", "are", "was", "were", "be", "been", "being", "am",
-    "can", "could", "would", "should", "shall", "will", "may", "might", "must",
-))
-# fmt: on
 
 
 @dataclass(frozen=True)
@@ -65,13 +54,12 @@ def extract_answer(
     max_sentences: int = MAX_SENTENCES,
 ) -> list[AnswerSentence]:
     """The answer sentences from the top `passages` hits, best first; [] when none answers."""
-    question_terms = set(terms(question, also_drop=QUESTION_WORDS))
-    if not hits or not question_terms:
+    if not hits:
         return []
     weights = (
-        lexical.idf(sorted(question_terms))
+        lexical.question_weights(question)
         if lexical is not None
-        else dict.fromkeys(question_terms, 1.0)
+        else dict.fromkeys(terms(question, also_drop=QUESTION_WORDS), 1.0)
     )
     total = sum(weights.values())
     if total <= 0:

@@ -5,8 +5,13 @@ blurs them; BM25 keeps them. Each passage is indexed with its article's title, s
 (ISO and spelled out, "November 27, 2023", as questions write dates), so those are searchable.
 Words are lower-cased, English stopwords dropped and the rest Snowball-stemmed (PyStemmer).
 
+Beside BM25 the folder keeps every passage's terms in reading order, as vocabulary ids with the
+sentence each belongs to (`PassageTerms`), so the second stage of search can ask "does one
+sentence hold most of the question?" and "does the passage say the question's word pairs?"
+without tokenizing passages while a question waits.
+
 The index is saved in the index version folder (`lexical/`), row i = passage i, like FAISS.
-Rebuilding it over all passages is cheap (about a second for 8,000 passages), so every build
+Rebuilding it over all passages is cheap (about four seconds for 8,000 passages), so every build
 makes it afresh rather than patching it.
 """
 
@@ -17,6 +22,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -25,9 +31,11 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from qa.articles import Article
-from qa.chunking import Passage
+from qa.chunking import Passage, sentence_spans
 
 LEXICAL_DIR = "lexical"
+TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")
+MEMORY_MAP_FROM_BYTES = 64 * 2**20  # larger term files stay on disk, shared between workers
 K1 = 1.5
 B = 0.75
 # bm25s's own word pattern and English stopwords, so questions and passages split alike.
@@ -35,6 +43,17 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _STEMMER = Stemmer.Stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
+# Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
+# and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
+# with?" picked "... NATO does exactly what is forbidden ..." for its "does".
+# fmt: off
+QUESTION_WORDS = frozenset((
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+    "do", "does", "did", "done", "doing", "has", "have", "had", "having",
+    "is", "are", "was", "were", "be", "been", "being", "am",
+    "can", "could", "would", "should", "shall", "will", "may", "might", "must",
+))
+# fmt: on
 
 
 def terms(text: str, also_drop: frozenset[str] = frozenset()) -> list[str]:
@@ -61,31 +80,102 @@ def _spelled_date(date: str | None) -> str:
     return f"{date[:10]} {day.strftime('%B')} {day.day}, {day.year}"
 
 
+@dataclass(frozen=True)
+class PassageTerms:
+    """Every passage's terms in reading order, as BM25 vocabulary ids, sentence by sentence.
+
+    Passage i's terms are `ids[starts[i]:starts[i + 1]]`; `sentences` gives the number of the
+    sentence (within its passage) each term comes from. Header terms are not included: these
+    describe what the passage itself says.
+    """
+
+    ids: np.ndarray  # int32
+    sentences: np.ndarray  # uint16
+    starts: np.ndarray  # int64, one more than there are passages
+
+    @classmethod
+    def build(cls, texts: Sequence[str], vocabulary: dict[str, int]) -> PassageTerms:
+        ids: list[int] = []
+        sentences: list[int] = []
+        starts = [0]
+        for text in texts:
+            for number, (start, end) in enumerate(sentence_spans(text)):
+                found = [vocabulary.get(term, -1) for term in terms(text[start:end])]
+                kept = [term_id for term_id in found if term_id >= 0]
+                ids += kept
+                sentences += [min(number, 65535)] * len(kept)
+            starts.append(len(ids))
+        return cls(
+            np.asarray(ids, dtype=np.int32),
+            np.asarray(sentences, dtype=np.uint16),
+            np.asarray(starts, dtype=np.int64),
+        )
+
+    def save(self, folder: Path) -> None:
+        for name, array in zip(TERM_FILES, (self.ids, self.sentences, self.starts)):
+            np.save(folder / name, array)
+
+    @classmethod
+    def load(cls, folder: Path, count: int) -> PassageTerms | None:
+        """The saved terms, or None in folders written before they existed."""
+        paths = [folder / name for name in TERM_FILES]
+        if not all(path.is_file() for path in paths):
+            return None
+        arrays = [
+            np.load(path, mmap_mode="r" if path.stat().st_size >= MEMORY_MAP_FROM_BYTES else None)
+            for path in paths
+        ]
+        loaded = cls(*arrays)
+        if len(loaded.starts) != count + 1 or len(loaded.ids) != len(loaded.sentences):
+            raise ValueError(
+                f"the passage terms hold {len(loaded.starts) - 1} passages, not {count}"
+            )
+        return loaded
+
+
+@dataclass(frozen=True)
+class Proximity:
+    """How closely each of some passages says the question (each value in [0, 1])."""
+
+    sentence: np.ndarray  # share of the question's weight held by the passage's best sentence
+    phrase: np.ndarray  # share of the question's adjacent word pairs the passage says as pairs
+
+
 class LexicalIndex:
     """BM25 scores of every passage for a question; row i is passage i of the index."""
 
-    def __init__(self, retriever: bm25s.BM25, count: int) -> None:
+    def __init__(
+        self, retriever: bm25s.BM25, count: int, passage_terms: PassageTerms | None = None
+    ) -> None:
         self._retriever = retriever
         self.count = count
+        self.passage_terms = passage_terms  # None in versions built before it existed
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> LexicalIndex:
-        """Index `texts` (from `lexical_text`), one per passage, in row order."""
+    def build(
+        cls, texts: Sequence[str], passage_texts: Sequence[str] | None = None
+    ) -> LexicalIndex:
+        """Index `texts` (from `lexical_text`), one per passage, in row order; with
+        `passage_texts` (the passages alone) also keep their terms for `proximity`."""
         stemmer = Stemmer.Stemmer("english")
         retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
+        passage_terms = None
         if texts:
             tokens = bm25s.tokenize(
                 list(texts), stopwords="en", stemmer=stemmer, show_progress=False
             )
             retriever.index(tokens, show_progress=False)
-        return cls(retriever, len(texts))
+            if passage_texts is not None:
+                passage_terms = PassageTerms.build(passage_texts, retriever.vocab_dict)
+        return cls(retriever, len(texts), passage_terms)
 
     @classmethod
     def for_passages(cls, articles: Sequence[Article], passages: Sequence[Passage]) -> LexicalIndex:
         """Index every passage of an index version, with its article's header."""
         by_id = {article.id: article for article in articles}
+        texts = [p.text(by_id[p.article_id]) for p in passages]
         return cls.build(
-            [lexical_text(by_id[p.article_id], p.text(by_id[p.article_id])) for p in passages]
+            [lexical_text(by_id[p.article_id], text) for p, text in zip(passages, texts)], texts
         )
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
@@ -102,6 +192,37 @@ class LexicalIndex:
             weights[term] = math.log(1 + (self.count - frequency + 0.5) / (frequency + 0.5))
         return weights
 
+    def question_weights(self, question: str) -> dict[str, float]:
+        """The question's topic terms (question words dropped) with their IDF."""
+        return self.idf(sorted(set(terms(question, also_drop=QUESTION_WORDS))))
+
+    def proximity(self, question: str, rows: Sequence[int] | np.ndarray) -> Proximity | None:
+        """For each passage row: how much of the question's weight its best sentence holds, and
+        what share of the question's adjacent word pairs it says as pairs. None without saved
+        passage terms (index versions built before they existed)."""
+        held = self.passage_terms
+        if held is None or self.count == 0 or len(rows) == 0:
+            return None
+        vocabulary = self._retriever.vocab_dict
+        weights = {
+            vocabulary[term]: weight
+            for term, weight in self.question_weights(question).items()
+            if term in vocabulary and weight > 0
+        }
+        words = [vocabulary.get(term, -1) for term in terms(question)]
+        pairs = {(a, b) for a, b in zip(words, words[1:]) if a >= 0 and b >= 0}
+        # The terms of the given rows, concatenated; `owner` says which row each comes from.
+        chosen = np.asarray(rows, dtype=np.int64)
+        starts, ends = held.starts[chosen], held.starts[chosen + 1]
+        owner = np.repeat(np.arange(len(chosen)), ends - starts)
+        positions = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
+        ids = np.asarray(held.ids[positions], dtype=np.int64)
+        sentences = np.asarray(held.sentences[positions], dtype=np.int64)
+        return Proximity(
+            _best_sentence_share(weights, owner, sentences, ids, len(chosen)),
+            _pair_share(pairs, owner, ids, len(chosen), len(vocabulary) + 1),
+        )
+
     def scores(self, question: str) -> np.ndarray:
         """The BM25 score of every passage (float32, one per row; zeros when nothing matches)."""
         tokens = [t for t in terms(question) if t in self._retriever.vocab_dict]
@@ -114,6 +235,8 @@ class LexicalIndex:
         target.mkdir(exist_ok=True)
         if self.count:
             self._retriever.save(str(target), show_progress=False)
+        if self.passage_terms is not None:
+            self.passage_terms.save(target)
 
     @classmethod
     def load(cls, folder: Path, count: int) -> LexicalIndex:
@@ -127,4 +250,40 @@ class LexicalIndex:
         documents = int(retriever.scores["num_docs"])
         if documents != count:
             raise ValueError(f"the lexical index holds {documents} passages, not {count}")
-        return cls(retriever, count)
+        return cls(retriever, count, PassageTerms.load(target, count))
+
+
+def _best_sentence_share(
+    weights: dict[int, float], owner: np.ndarray, sentences: np.ndarray, ids: np.ndarray, count: int
+) -> np.ndarray:
+    """Per row: the largest share of the total question weight that one sentence holds."""
+    best = np.zeros(count, dtype=np.float32)
+    total = sum(weights.values())
+    if total <= 0:
+        return best
+    question_ids = np.array(sorted(weights), dtype=np.int64)
+    shares = np.array([weights[i] for i in question_ids.tolist()]) / total
+    matched = np.isin(ids, question_ids)
+    # Each (row, sentence, term) counts once, however often the sentence says the term.
+    held = np.unique(np.stack([owner[matched], sentences[matched], ids[matched]]), axis=1)
+    if held.shape[1] == 0:
+        return best
+    sentence_keys, which = np.unique(held[:2], axis=1, return_inverse=True)
+    per_sentence = np.bincount(
+        which.ravel(), weights=shares[np.searchsorted(question_ids, held[2])]
+    )
+    np.maximum.at(best, sentence_keys[0], per_sentence.astype(np.float32))
+    return best
+
+
+def _pair_share(
+    pairs: set[tuple[int, int]], owner: np.ndarray, ids: np.ndarray, count: int, size: int
+) -> np.ndarray:
+    """Per row: the share of the question's adjacent term pairs found adjacent in the row."""
+    if not pairs or len(ids) < 2:
+        return np.zeros(count, dtype=np.float32)
+    codes = ids[:-1] * size + ids[1:]
+    wanted = np.array([a * size + b for a, b in pairs], dtype=np.int64)
+    said = np.isin(codes, wanted) & (owner[:-1] == owner[1:])
+    found = np.unique(np.stack([owner[:-1][said], codes[said]]), axis=1)
+    return (np.bincount(found[0], minlength=count) / len(pairs)).astype(np.float32)

@@ -1,15 +1,24 @@
 """Retrieval: the passages of an index most relevant to a question, best first.
 
-Hybrid search. BM25 (`qa.lexical`) and the dense model each propose a pool of candidates; every
-candidate is scored by both (BM25 over all passages costs about a millisecond, a dense score is
-one dot product), the two scores are normalized and mixed, and a greedy selection keeps the top
-k diverse: a passage that overlaps one already chosen, or comes from an article that already has
-passages in the list, is discounted, and an outlet the question names gets its best passage in.
-Weights were tuned on MultiHop-RAG's dev queries only (see bench/README.md).
+Hybrid search in two stages.
+
+1. BM25 (`qa.lexical`) and the dense model each propose a pool of candidates; every candidate is
+   scored by both (BM25 over all passages costs about a millisecond, a dense score is one dot
+   product) and the two min-max normalized scores are mixed.
+2. The best `rerank_depth` of them are rescored with what both miss: whether one sentence of the
+   passage holds most of the question (BM25 reads a passage as a bag of words), whether it says
+   the question's word pairs as pairs, whether its outlet and its date are named in the
+   question ("the report from The Age on December 6, 2023").
+
+A greedy selection then keeps the top k diverse: a passage that overlaps one already chosen, or
+comes from an article that already has passages in the list, is discounted, and each outlet the
+question names gets its best passage in. All weights were tuned on MultiHop-RAG's dev queries
+only (see bench/README.md).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +35,8 @@ from qa.index import Index
 class Hit:
     """One retrieved passage with its score and the article it cites.
 
-    `score` is the fused score after the diversity discount (what the list is ordered by);
+    `score` is the fused score with the second stage's bonuses, after the diversity discount
+    (what the list is ordered by);
     `dense` is the cosine similarity of the question and the passage, `lexical` the BM25 score
     divided by the best BM25 score of any passage for this question.
     """
@@ -49,7 +59,13 @@ class SearchConfig:
 
     method: str = "hybrid"  # or "bm25", "dense", "rrf" (equal-weight RRF): baselines for `qa eval`
     pool: int = 100  # candidates taken from each of BM25 and the dense index
-    lexical_weight: float = 0.8  # share of the normalized BM25 score in the fused score
+    lexical_weight: float = 0.8  # weight of the min-max normalized BM25 score
+    dense_weight: float = 0.3  # weight of the min-max normalized cosine similarity
+    rerank_depth: int = 60  # this many best candidates (at least 2k) go through the second stage
+    sentence_weight: float = 1.6  # share of the question's weight held by the best sentence
+    phrase_weight: float = 2.3  # share of the question's adjacent word pairs said as pairs
+    outlet_weight: float = 0.8  # the passage's outlet is named in the question
+    date_weight: float = 0.9  # the passage's article date is named in the question
     article_decay: float = 0.97  # factor per passage already chosen from the same article
     overlap_decay: float = 0.9  # factor for a passage sharing text with one already chosen
     cover_sources: bool = True  # outlets named in the question each get their best passage in
@@ -70,9 +86,11 @@ class Candidate:
     twins: frozenset[int] = frozenset()  # rows of near-identical passages in other articles
 
 
-def fuse(lexical: np.ndarray, dense: np.ndarray, lexical_weight: float) -> np.ndarray:
+def fuse(
+    lexical: np.ndarray, dense: np.ndarray, lexical_weight: float, dense_weight: float
+) -> np.ndarray:
     """Weighted sum of min-max normalized scores over the same candidates (each in [0, 1])."""
-    return lexical_weight * _min_max(lexical) + (1 - lexical_weight) * _min_max(dense)
+    return lexical_weight * _min_max(lexical) + dense_weight * _min_max(dense)
 
 
 def _min_max(scores: np.ndarray) -> np.ndarray:
@@ -167,6 +185,37 @@ def named_sources(question: str, sources: Sequence[str]) -> list[str]:
     return [s for s in found if not any(s != o and s.lower() in o.lower() for o in found)]
 
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"  # "December", "Dec."
+_DATE_PATTERNS = (
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),  # 2023-12-06
+    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
+    (
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH}),?\s+(\d{{4}})\b", re.I),
+        "dmy",
+    ),
+)
+
+
+def dates_named(question: str) -> set[str]:
+    """The calendar dates a question names, as ISO strings: "December 6, 2023", "6 Dec 2023",
+    "2023-12-06" all give "2023-12-06". Impossible dates (February 30) are ignored."""
+    found = set()
+    for pattern, order in _DATE_PATTERNS:
+        for match in pattern.finditer(question):
+            if order == "ymd":
+                year, month, day = match.groups()
+                text, form = f"{year}-{month}-{day}", "%Y-%m-%d"
+            else:
+                first, second, year = match.groups()
+                month, day = (first, second) if order == "mdy" else (second, first)
+                text, form = f"{day} {month.rstrip('.')[:3]} {year}", "%d %b %Y"
+            try:
+                found.add(dt.datetime.strptime(text, form).date().isoformat())
+            except ValueError:
+                continue
+    return found
+
+
 class Searcher:
     """Hybrid search: BM25 and dense candidates, fused and diversified (see module doc)."""
 
@@ -203,14 +252,23 @@ class Searcher:
             lexical = (
                 lexical_all[candidates_rows] / best if best > 0 else lexical_all[candidates_rows]
             )
-            fused = fuse(lexical, dense, config.lexical_weight)
+            fused = fuse(lexical, dense, config.lexical_weight, config.dense_weight)
         else:
             lexical = np.zeros_like(dense)
             fused = _min_max(dense)
+        # Stage 2 over the best candidates; the others cannot reach the top k anyway.
+        best_first = np.argsort(-fused, kind="stable")[: max(config.rerank_depth, 2 * k)]
+        candidates_rows, dense, lexical = (
+            candidates_rows[best_first],
+            dense[best_first],
+            lexical[best_first],
+        )
+        outlets = set(named_sources(question, index.sources))
+        fused = fused[best_first] + self._second_stage(index, question, candidates_rows, outlets)
         by_row = {
             int(row): (float(d), float(s)) for row, d, s in zip(candidates_rows, dense, lexical)
         }
-        groups = self._groups(index, question, candidates_rows)
+        groups = self._groups(index, outlets, candidates_rows)
         twins = near_duplicates(
             index, candidates_rows, fused, config.twin_similarity, config.twin_pool
         )
@@ -244,6 +302,27 @@ class Searcher:
             )
         return hits
 
+    def _second_stage(
+        self, index: Index, question: str, rows: np.ndarray, outlets: set[str]
+    ) -> np.ndarray:
+        """What stage 2 adds to each candidate's fused score (see the module doc); `outlets`
+        are the ones the question names."""
+        config = self.config
+        bonus = np.zeros(len(rows), dtype=np.float32)
+        proximity = index.lexical.proximity(question, rows) if index.lexical is not None else None
+        if proximity is not None:
+            bonus += config.sentence_weight * proximity.sentence
+            bonus += config.phrase_weight * proximity.phrase
+        dates = dates_named(question)
+        if outlets or dates:
+            for i, row in enumerate(rows.tolist()):
+                article = index.articles[index.passages[row].article_id]
+                if article.source in outlets:
+                    bonus[i] += config.outlet_weight
+                if article.date and article.date[:10] in dates:
+                    bonus[i] += config.date_weight
+        return bonus
+
     def _hit(self, index: Index, row: int, score: float, **scores: float) -> Hit:
         passage = index.passages[row]
         return Hit(row, score, passage, index.articles[passage.article_id], **scores)
@@ -275,12 +354,9 @@ class Searcher:
         best = sorted(fused.items(), key=lambda item: -item[1])[:k]
         return [self._hit(index, row, score) for row, score in best]
 
-    def _groups(self, index: Index, question: str, rows: np.ndarray) -> dict[int, str]:
+    def _groups(self, index: Index, named: set[str], rows: np.ndarray) -> dict[int, str]:
         """Row -> named outlet, for the candidates from outlets the question names."""
-        if not self.config.cover_sources:
-            return {}
-        named = set(named_sources(question, index.sources))
-        if len(named) < 2:  # one outlet named: plain ranking already favours it
+        if not self.config.cover_sources or len(named) < 2:  # one: ranking favours it already
             return {}
         groups = {}
         for row in rows.tolist():

@@ -61,3 +61,61 @@ def test_save_and_load_round_trip(tmp_path):
     )
     with pytest.raises(ValueError):
         LexicalIndex.load(tmp_path, count=3)
+
+
+PROXIMITY_ARTICLES = [
+    Article(
+        id="close",
+        title="Harbour",
+        body="The port of Odessa reopened for grain ships. Traffic was light.",
+    ),
+    Article(
+        id="scattered",
+        title="Harbour",
+        body="The port was quiet. Odessa waited. Grain stayed in silos. Ships idled.",
+    ),
+    Article(id="other", title="Weather", body="Rain fell over the coast all week."),
+]
+
+
+def proximity_index() -> LexicalIndex:
+    passages = [Passage(a.id, 0, 0, len(a.body)) for a in PROXIMITY_ARTICLES]
+    return LexicalIndex.for_passages(PROXIMITY_ARTICLES, passages)
+
+
+def test_proximity_prefers_one_sentence_saying_the_question():
+    index = proximity_index()
+    # Both passages hold every topic word; only the first holds them in one sentence.
+    near = index.proximity("When did the port of Odessa reopen for grain ships?", [0, 1, 2])
+    assert near is not None
+    assert near.sentence[0] == pytest.approx(1.0)
+    assert 0 < near.sentence[1] < 0.5  # its best sentence holds one of five topic words
+    assert near.sentence[2] == 0.0
+    # Word pairs: "port odessa", "odessa reopen", "reopen grain", "grain ship" (+ question words)
+    assert near.phrase[0] > near.phrase[1] == 0.0
+    # Rows are read in the order given.
+    assert index.proximity("port of Odessa", [1, 0]).sentence.tolist() == pytest.approx([0.5, 1.0])
+
+
+def test_proximity_of_unknown_words_is_zero_and_old_indexes_have_none(tmp_path):
+    index = proximity_index()
+    nothing = index.proximity("zzzz qqqq", [0, 1])
+    assert nothing is not None
+    assert nothing.sentence.tolist() == [0.0, 0.0] and nothing.phrase.tolist() == [0.0, 0.0]
+    # Versions built before passage terms existed load without them: no proximity, no error.
+    index.save(tmp_path)
+    for name in ("term_ids.npy", "term_sentences.npy", "term_starts.npy"):
+        (tmp_path / "lexical" / name).unlink()
+    old = LexicalIndex.load(tmp_path, count=3)
+    assert old.passage_terms is None and old.proximity("port", [0]) is None
+
+
+def test_passage_terms_survive_save_and_load(tmp_path):
+    index = proximity_index()
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path, count=3)
+    question = "When did the port of Odessa reopen for grain ships?"
+    before, after = index.proximity(question, [0, 1, 2]), loaded.proximity(question, [0, 1, 2])
+    assert before is not None and after is not None
+    assert after.sentence.tolist() == before.sentence.tolist()
+    assert after.phrase.tolist() == before.phrase.tolist()

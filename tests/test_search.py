@@ -1,4 +1,5 @@
-"""Hybrid search logic: score fusion, reciprocal rank fusion, diversity, named outlets."""
+"""Hybrid search logic: score fusion, reciprocal rank fusion, the second stage, diversity,
+named outlets and dates."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from qa.search import (
     Candidate,
     SearchConfig,
     Searcher,
+    dates_named,
     diversify,
     fuse,
     named_sources,
@@ -20,12 +22,12 @@ from qa.search import (
 def test_fuse_mixes_min_max_normalized_scores():
     lexical = np.array([10.0, 5.0, 0.0])
     dense = np.array([0.2, 0.6, 0.4])
-    fused = fuse(lexical, dense, lexical_weight=0.75)
+    fused = fuse(lexical, dense, lexical_weight=0.75, dense_weight=0.25)
     assert fused == pytest.approx([0.75 * 1 + 0.25 * 0, 0.75 * 0.5 + 0.25 * 1, 0.25 * 0.5])
 
 
 def test_fuse_with_flat_scores_does_not_divide_by_zero():
-    fused = fuse(np.zeros(3), np.full(3, 0.5), lexical_weight=0.5)
+    fused = fuse(np.zeros(3), np.full(3, 0.5), lexical_weight=0.5, dense_weight=0.5)
     assert fused == pytest.approx([0.5, 0.5, 0.5])
 
 
@@ -139,3 +141,76 @@ def test_near_duplicates_pairs_copies_across_articles():
     twins = near_duplicates(index, np.arange(4), np.array([1.0, 0.9, 0.8, 0.7]), 0.97)
     # Rows 0 and 3 are alike too, but they are one article's passages: overlap handles those.
     assert twins == {0: {1}, 1: {0, 3}, 3: {1}}
+
+
+def test_dates_named_reads_the_ways_questions_write_dates():
+    question = (
+        "Compare the report of December 6, 2023, the one of 6 Dec 2023, the 2023-10-12 piece, "
+        "the Sept. 3rd, 2022 note, 12 of October 2023 and the impossible February 30, 2023."
+    )
+    assert dates_named(question) == {"2023-12-06", "2023-10-12", "2022-09-03"}
+    assert dates_named("What happened in 2023 in week 12?") == set()
+
+
+def small_index(embedder, articles):
+    from qa.chunking import Passage
+    from qa.index import Index, IndexManifest
+    from qa.lexical import LexicalIndex
+    from qa.vectors import FaissStore
+
+    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
+    vectors = embedder.encode_documents([a.body for a in articles])
+    manifest = IndexManifest("m", vectors.shape[1], len(articles), len(passages), {}, {}, "now")
+    return Index(
+        manifest,
+        {a.id: a for a in articles},
+        passages,
+        FaissStore(vectors),
+        lexical=LexicalIndex.for_passages(articles, passages),
+    )
+
+
+def test_second_stage_favours_named_outlet_and_date_and_a_sentence_saying_it(embedder):
+    from qa.articles import Article
+
+    body = "Ministers met on Tuesday. The talks on grain exports ended without a deal."
+    articles = [
+        Article(id="wire", title="Grain talks", body=body, source="Wire", date="2023-12-05"),
+        Article(id="post", title="Grain talks", body=body, source="The Post", date="2023-12-06"),
+        Article(
+            id="scattered",
+            title="Grain talks",
+            body="Grain prices rose. Talks elsewhere ended. Exports fell. No deal on fish.",
+            source="Wire",
+            date="2023-12-06",
+        ),
+    ]
+    index = small_index(embedder, articles)
+    config = SearchConfig()
+    question = "Did The Post report on December 6, 2023 that the grain export talks ended?"
+    rows = np.arange(3)
+    bonus = Searcher(embedder)._second_stage(index, question, rows, {"The Post"})
+    near = index.lexical.proximity(question, rows)
+    closeness = config.sentence_weight * near.sentence + config.phrase_weight * near.phrase
+    assert closeness[0] == closeness[1] > closeness[2]  # same body; scattered words
+    assert bonus - closeness == pytest.approx(
+        [0, config.outlet_weight + config.date_weight, config.date_weight]
+    )
+    hits = Searcher(embedder).search(index, question, 3)
+    assert [h.article.id for h in hits][0] == "post"
+    # Without outlet or date, one sentence holding the question beats scattered words.
+    hits = Searcher(embedder).search(index, "Did the talks on grain exports end without a deal?", 3)
+    assert hits[-1].article.id == "scattered"
+
+
+def test_an_index_built_before_passage_terms_still_searches(embedder):
+    from qa.articles import Article
+
+    articles = [
+        Article(id="a", title="Grain", body="Grain exports resumed from the port."),
+        Article(id="b", title="Rain", body="Rain fell over the coast all week."),
+    ]
+    index = small_index(embedder, articles)
+    index.lexical.passage_terms = None  # as loaded from a version written before they existed
+    hits = Searcher(embedder).search(index, "Did grain exports resume?", 2)
+    assert [h.article.id for h in hits] == ["a", "b"]
