@@ -264,15 +264,16 @@ def _best_sentence_share(
     question_ids = np.array(sorted(weights), dtype=np.int64)
     shares = np.array([weights[i] for i in question_ids.tolist()]) / total
     matched = np.isin(ids, question_ids)
-    # Each (row, sentence, term) counts once, however often the sentence says the term.
-    held = np.unique(np.stack([owner[matched], sentences[matched], ids[matched]]), axis=1)
-    if held.shape[1] == 0:
+    # One key per (row, sentence, question term), so a term counts once however often the
+    # sentence says it; the term's rank among the question's terms is the key's last digit.
+    terms_held = len(question_ids)
+    sentence_keys = owner[matched] * 65536 + sentences[matched]
+    keys = np.unique(sentence_keys * terms_held + np.searchsorted(question_ids, ids[matched]))
+    if len(keys) == 0:
         return best
-    sentence_keys, which = np.unique(held[:2], axis=1, return_inverse=True)
-    per_sentence = np.bincount(
-        which.ravel(), weights=shares[np.searchsorted(question_ids, held[2])]
-    )
-    np.maximum.at(best, sentence_keys[0], per_sentence.astype(np.float32))
+    sentence_of, which = np.unique(keys // terms_held, return_inverse=True)
+    per_sentence = np.bincount(which, weights=shares[keys % terms_held])
+    np.maximum.at(best, sentence_of // 65536, per_sentence.astype(np.float32))
     return best
 
 
@@ -285,5 +286,8 @@ def _pair_share(
     codes = ids[:-1] * size + ids[1:]
     wanted = np.array([a * size + b for a, b in pairs], dtype=np.int64)
     said = np.isin(codes, wanted) & (owner[:-1] == owner[1:])
-    found = np.unique(np.stack([owner[:-1][said], codes[said]]), axis=1)
-    return (np.bincount(found[0], minlength=count) / len(pairs)).astype(np.float32)
+    # One key per (row, question pair), however often the row says the pair.
+    found = np.unique(
+        owner[:-1][said] * len(wanted) + np.searchsorted(np.sort(wanted), codes[said])
+    )
+    return (np.bincount(found // len(wanted), minlength=count) / len(pairs)).astype(np.float32)
