@@ -96,7 +96,7 @@ def test_a_damaged_live_index(
     capsys.readouterr()
     assert main(["ask", QUESTION, *cli_args(settings)]) == 1
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and error.startswith("qa: error: The index in")
+    assert error.count("\n") == 1 and error.startswith("qa: error: The index ")
     assert "qa index --full" in error
 
     # `qa index` rebuilds from scratch, and never touches the corpus
