@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             index = index or workdir / "index"
         if "serve" not in args.skip:
             from bench.speed_build import write_bench_corpus
-            from bench.speed_serve import print_serve_tables, run_serve_bench
+            from bench.speed_serve import print_serve_tables, questions_label, run_serve_bench
             from qa.build import build_from_corpus
             from qa.embedding import SentenceTransformerEmbedder
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads=settings.threads,
                 log_folder=workdir,
             )
-            print_serve_tables(result, "MultiHop-RAG dev questions")
+            print_serve_tables(result, questions_label())
         if "search" not in args.skip:
             from bench.speed_search import print_search_table, run_search_bench
 

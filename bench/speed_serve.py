@@ -34,6 +34,17 @@ FALLBACK_QUESTIONS = (
 )
 
 
+def questions_label() -> str:
+    """What the /ask tables measured with, for their titles: the bench falls back to a few
+    sample questions when the MultiHop-RAG data is not found, and must say so."""
+    if (MULTIHOP / "queries_dev.json").exists():
+        return "MultiHop-RAG dev questions"
+    return (
+        f"the {len(FALLBACK_QUESTIONS)} sample questions, repeated (no MultiHop-RAG data under "
+        f"{MULTIHOP}; set QA_SHARED_DATA)"
+    )
+
+
 def load_questions(count: int) -> list[str]:
     """Distinct MultiHop-RAG dev questions (the repository's own few when it is absent)."""
     source = MULTIHOP / "queries_dev.json"
