@@ -73,7 +73,7 @@ OFF_TOPIC = [
 
 def main() -> None:
     settings = Settings.from_env()
-    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
     corpus = DATA / "corpus_train.json"
     articles, answerable = evaluate.load_multihop(corpus, DATA / "queries_dev.json")
     records = json.loads((DATA / "queries_dev.json").read_text(encoding="utf-8"))

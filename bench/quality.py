@@ -14,6 +14,7 @@ import sys
 from qa import evaluate
 from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import Settings
+from qa.threads import request_threads
 from tests.conftest import SHARED_DATA
 
 METHODS = ("bm25", "dense", "rrf", "hybrid")
@@ -26,7 +27,8 @@ def main() -> int:
         print(f"benchmark data not found under {SHARED_DATA} (set QA_SHARED_DATA)")
         return 1
     settings = Settings.from_env()
-    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    threads = request_threads(settings.workers, settings.threads)  # per question, as /ask
     for split in ("dev", "test"):
         results = evaluate.evaluate_multihop(
             multihop / "corpus_train.json",
@@ -35,12 +37,13 @@ def main() -> int:
             settings.cache,
             methods=METHODS,
             progress=True,
+            threads=threads,
         )
         queries = int(results["hybrid"]["queries"])
         print(f"\nMultiHop-RAG {split} ({queries} questions with evidence, top 10 passages)\n")
         print(evaluate.format_table(results, evaluate.MULTIHOP_KEYS), flush=True)
     results = evaluate.evaluate_squad(
-        xquad, embedder, settings.cache, methods=METHODS, progress=True
+        xquad, embedder, settings.cache, methods=METHODS, progress=True, threads=threads
     )
     queries = int(results["hybrid"]["queries"])
     print(f"\nXQuAD-en ({queries} questions, top 20 passages)\n")

@@ -234,7 +234,7 @@ def run_serve_bench(
 
     from qa.app import create_app
     from qa.index import load_index
-    from qa.server import request_threads
+    from qa.threads import request_threads
 
     asked = load_questions(questions * 2)
     passages = load_index(index).manifest.passage_count

@@ -228,6 +228,7 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa import evaluate
     from qa.embedding import SentenceTransformerEmbedder
+    from qa.threads import request_threads
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in evaluate.METHODS]
@@ -241,15 +242,22 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
             raise QAError(f"qa eval --format {args.format} needs {option} FILE.")
         if not path.is_file():
             raise QAError(f"{option}: no such file {path}.")
-    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+    embedder = SentenceTransformerEmbedder.from_settings(settings)  # as /ask embeds questions
+    threads = request_threads(settings.workers, settings.threads)  # and on as many cores
     if args.format == "multihop-rag":
         results = evaluate.evaluate_multihop(
-            args.corpus_file, args.queries, embedder, settings.cache, methods=methods, progress=True
+            args.corpus_file,
+            args.queries,
+            embedder,
+            settings.cache,
+            methods=methods,
+            progress=True,
+            threads=threads,
         )
         keys: tuple[str, ...] = evaluate.MULTIHOP_KEYS
     else:
         results = evaluate.evaluate_squad(
-            args.data, embedder, settings.cache, methods=methods, progress=True
+            args.data, embedder, settings.cache, methods=methods, progress=True, threads=threads
         )
         keys = evaluate.SQUAD_KEYS
     first = results[methods[0]]

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from qa.errors import QAError
-from qa.settings import DEFAULT_MODEL
+from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ class SentenceTransformerEmbedder:
         precision: str = "auto",
         query_runtime: str = "torch",
         cache: Path | None = None,
+        query_threads: int | None = None,
     ) -> None:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -133,7 +134,21 @@ class SentenceTransformerEmbedder:
         self._onnx_query: Callable[[str], np.ndarray] | None = None
         self.query_runtime = "torch"
         if query_runtime != "torch" and self.precision == "fp32":
-            self._use_onnx_for_questions(query_runtime, cache)
+            self._use_onnx_for_questions(query_runtime, cache, query_threads)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SentenceTransformerEmbedder:
+        """The embedder `/ask` uses: the configured model, precision and question runtime,
+        questions on one request's share of the cores (`qa.threads`)."""
+        from qa.threads import request_threads
+
+        return cls(
+            settings.model,
+            precision=settings.precision,
+            query_runtime=settings.query_runtime,
+            cache=settings.cache,
+            query_threads=request_threads(settings.workers, settings.threads),
+        )
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
@@ -178,7 +193,9 @@ class SentenceTransformerEmbedder:
             vector = self._model(features)["sentence_embedding"]
         return normalize(vector.float().numpy())[0]
 
-    def _use_onnx_for_questions(self, requested: str, cache: Path | None) -> None:
+    def _use_onnx_for_questions(
+        self, requested: str, cache: Path | None, threads: int | None
+    ) -> None:
         """`auto`: ONNX Runtime for questions when it is installed and matches PyTorch;
         `onnx`: the same, but a failure is an error rather than a fallback."""
         import torch
@@ -190,7 +207,7 @@ class SentenceTransformerEmbedder:
             self._prepare,
             self._encode_query_torch,
             cache or Path(tempfile.gettempdir()) / "qa-news",
-            threads=torch.get_num_threads(),
+            threads=threads or torch.get_num_threads(),
         )
         if encoder is None and requested == "onnx":
             raise ModelError(f"Cannot embed questions with ONNX Runtime: {reason}.")

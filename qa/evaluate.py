@@ -15,6 +15,7 @@ data file's content, the model and the chunking settings, and reused by later ru
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -34,6 +35,7 @@ from qa.errors import IndexUnavailable, QAError
 from qa.grounding import extract_answer
 from qa.index import Index, load_index
 from qa.search import Hit, SearchConfig, Searcher
+from qa.threads import limited_threads
 
 MULTIHOP_KEYS = (
     "off_hits@4",
@@ -290,13 +292,39 @@ def run_questions(
     k: int,
     config: SearchConfig | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> dict[str, dict[str, float]]:
     """Ask every question with each method; per method, the mean of each metric and latency
     percentiles. Methods run one after another on each question, so load affects all alike.
 
     Latency covers what /ask computes: the question's embedding (measured once per question,
-    counted for each method that uses it), retrieval, and the answer sentences.
+    counted for each method that uses it), retrieval, and the answer sentences. With `threads`,
+    questions run on that many cores, as in a `qa serve` worker (`qa.threads`).
     """
+    with limited_threads(threads) if threads else contextlib.nullcontext():
+        return _run_questions(
+            index,
+            embedder,
+            questions,
+            score,
+            methods=methods,
+            k=k,
+            config=config,
+            progress=progress,
+        )
+
+
+def _run_questions(
+    index: Index,
+    embedder: Embedder,
+    questions: Sequence[Any],
+    score: Callable[[Any, list[Hit], list[str]], dict[str, float]],
+    *,
+    methods: Sequence[str],
+    k: int,
+    config: SearchConfig | None,
+    progress: bool,
+) -> dict[str, dict[str, float]]:
     shared = _EncodedOnce(embedder)
     searchers = {method: Searcher(shared, _config(method, config)) for method in methods}
     totals: dict[str, dict[str, float]] = {method: {} for method in methods}
@@ -337,8 +365,10 @@ def evaluate_multihop(
     methods: Sequence[str] = ("hybrid",),
     config: SearchConfig | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics per method over every MultiHop-RAG query with evidence (top 10 passages)."""
+    """Metrics per method over every MultiHop-RAG query with evidence (top 10 passages);
+    `threads`: cores per question, as in `run_questions`."""
     articles, questions = load_multihop(corpus, queries)
     index = benchmark_index(
         "multihop-rag", corpus, articles, embedder, cache_root, progress=progress
@@ -348,7 +378,15 @@ def evaluate_multihop(
         return multihop_scores(question, [h.text for h in hits], [h.article.id for h in hits])
 
     return run_questions(
-        index, embedder, questions, score, methods=methods, k=10, config=config, progress=progress
+        index,
+        embedder,
+        questions,
+        score,
+        methods=methods,
+        k=10,
+        config=config,
+        progress=progress,
+        threads=threads,
     )
 
 
@@ -360,8 +398,10 @@ def evaluate_squad(
     methods: Sequence[str] = ("hybrid",),
     config: SearchConfig | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Metrics per method over every SQuAD question (top 20 passages, answer sentences)."""
+    """Metrics per method over every SQuAD question (top 20 passages, answer sentences);
+    `threads`: cores per question, as in `run_questions`."""
     articles, questions = load_squad(data)
     index = benchmark_index("squad", data, articles, embedder, cache_root, progress=progress)
 
@@ -369,7 +409,15 @@ def evaluate_squad(
         return squad_scores(question.article_id, question.answers, hits, answer)
 
     return run_questions(
-        index, embedder, questions, score, methods=methods, k=20, config=config, progress=progress
+        index,
+        embedder,
+        questions,
+        score,
+        methods=methods,
+        k=20,
+        config=config,
+        progress=progress,
+        threads=threads,
     )
 
 

@@ -102,6 +102,17 @@ def _min_max(scores: np.ndarray) -> np.ndarray:
     return ((scores - low) / (high - low)).astype(np.float32)
 
 
+def best_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """The rows of the `n` highest scores, best first, ties in row order: what
+    `np.argsort(-scores, kind="stable")[:n]` gives, without sorting every row."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    kth = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest score
+    above = np.flatnonzero(scores > kth)
+    rows = np.concatenate([above, np.flatnonzero(scores == kth)[: n - len(above)]])
+    return rows[np.argsort(-scores[rows], kind="stable")]
+
+
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int = 60
 ) -> dict[int, float]:
@@ -124,30 +135,32 @@ def diversify(
     `group` (an outlet the question names) come first while their group has nothing chosen.
     Discounts only grow, so the returned (candidate, discounted score) pairs are best first.
     """
-    remaining = list(candidates)
+    count = len(candidates)
+    scores = np.array([c.score for c in candidates], dtype=np.float64)
+    starts = np.array([c.start for c in candidates])
+    ends = np.array([c.end for c in candidates])
+    article_ids = {a: i for i, a in enumerate(dict.fromkeys(c.article_id for c in candidates))}
+    articles = np.array([article_ids[c.article_id] for c in candidates])
+    groups = [c.group for c in candidates]
+    chosen_per_article = np.zeros(count)  # passages already chosen from each candidate's article
+    overlapping = np.zeros(count, dtype=bool)  # shares text with, or copies, a chosen passage
+    available = np.ones(count, dtype=bool)
+    groups_left = {g for g in groups if g is not None}
     chosen: list[tuple[Candidate, float]] = []
-    per_article: dict[str, int] = {}
-    spans: dict[str, list[tuple[int, int]]] = {}
-    groups_left = {c.group for c in candidates if c.group is not None}
-    chosen_rows: set[int] = set()
-    while remaining and len(chosen) < k:
-        best_index, best_key, best_score = -1, (-1, -1.0), 0.0
-        for position, candidate in enumerate(remaining):
-            score = candidate.score * article_decay ** per_article.get(candidate.article_id, 0)
-            if not candidate.twins.isdisjoint(chosen_rows) or any(
-                candidate.start < end and start < candidate.end
-                for start, end in spans.get(candidate.article_id, ())
-            ):
-                score *= overlap_decay
-            key = (int(candidate.group in groups_left), score)
-            if key > best_key:
-                best_index, best_key, best_score = position, key, score
-        pick = remaining.pop(best_index)
+    while available.any() and len(chosen) < k:
+        discounted = scores * article_decay**chosen_per_article
+        discounted = np.where(overlapping, discounted * overlap_decay, discounted)
+        first = available & np.array([g in groups_left for g in groups], dtype=bool)
+        eligible = np.flatnonzero(first if first.any() else available)
+        best = int(eligible[np.argmax(discounted[eligible])])  # ties: the earlier candidate
+        pick = candidates[best]
+        chosen.append((pick, float(discounted[best])))
+        available[best] = False
         groups_left.discard(pick.group)
-        per_article[pick.article_id] = per_article.get(pick.article_id, 0) + 1
-        spans.setdefault(pick.article_id, []).append((pick.start, pick.end))
-        chosen_rows.add(pick.row)
-        chosen.append((pick, best_score))
+        same = articles == articles[best]
+        chosen_per_article[same] += 1
+        overlapping |= same & (starts < pick.end) & (pick.start < ends)
+        overlapping |= np.array([pick.row in c.twins for c in candidates], dtype=bool)
     # A group pick may outrank a better-scored one; keep the list ordered by its own scores.
     chosen.sort(key=lambda pair: -pair[1])
     return chosen
@@ -179,7 +192,9 @@ def named_sources(question: str, sources: Sequence[str]) -> list[str]:
     found = []
     for source in sources:
         name = source.lower().strip()
-        if len(name) >= 3 and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", lowered):
+        if len(name) < 3 or name not in lowered:  # the cheap test first
+            continue
+        if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", lowered):
             found.append(source)
     # "The Independent - Life and Style" also contains "The Independent": keep the longest.
     return [s for s in found if not any(s != o and s.lower() in o.lower() for o in found)]
@@ -243,8 +258,7 @@ class Searcher:
         lexical_all = None
         if index.lexical is not None:
             lexical_all = index.lexical.scores(question)
-            top = np.argsort(-lexical_all, kind="stable")[: config.pool]
-            rows += [int(r) for r in top if lexical_all[r] > 0]
+            rows += [int(r) for r in best_rows(lexical_all, config.pool) if lexical_all[r] > 0]
         candidates_rows = np.array(sorted(set(rows)), dtype=np.int64)
         dense = index.store.vectors()[candidates_rows] @ query
         if lexical_all is not None:

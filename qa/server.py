@@ -9,12 +9,12 @@ model and the index and answers one question, so the first real request is not s
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from qa.settings import Settings
+from qa.threads import limit_threads, request_threads
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +47,12 @@ class _Server(BaseApplication):
         return create_app(self.settings)
 
 
-def request_threads(workers: int, threads: int) -> int:
-    """Cores one request's model pass and vector search may use: the machine's cores, shared
-    by all the requests that can be in flight.
-
-    One short question gains little from several cores, and OpenMP threads that concurrent
-    requests start on the same cores wait on each other: on a busy 2-core machine a question
-    took 4x longer to embed with two torch threads than with one, and a single-query FAISS
-    search 35x longer. So a worker serving several requests at once runs each on one core.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // (workers * threads))
-
-
 def _warm_worker(worker: Any) -> None:
     """Load the model and index before the worker takes its first request."""
-    import faiss
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    cores = request_threads(worker.cfg.workers, worker.cfg.threads)
-    torch.set_num_threads(cores)
-    faiss.omp_set_num_threads(cores)
-    # numpy's BLAS too (the fusion's and diversity's matrix products): its threads fought over
-    # the cores with concurrent requests, so 8 clients got no more answers/s than one.
-    threadpool_limits(limits=cores, user_api="blas")
+    # Each request on its share of the cores (`qa.threads`): with numpy's BLAS uncapped too,
+    # its threads fought over the cores with concurrent requests, so 8 clients got no more
+    # answers/s than one.
+    limit_threads(request_threads(worker.cfg.workers, worker.cfg.threads))
     service = worker.wsgi.extensions["qa_service"]
     try:
         service.warm()

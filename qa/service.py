@@ -32,12 +32,7 @@ class QAService:
         if self._embedder is None:
             with self._embedder_lock:
                 if self._embedder is None:
-                    self._embedder = SentenceTransformerEmbedder(
-                        self.settings.model,
-                        precision=self.settings.precision,
-                        query_runtime=self.settings.query_runtime,
-                        cache=self.settings.cache,
-                    )
+                    self._embedder = SentenceTransformerEmbedder.from_settings(self.settings)
         return self._embedder
 
     def ask(self, request: AskRequest) -> dict[str, Any]:

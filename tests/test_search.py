@@ -10,6 +10,7 @@ from qa.search import (
     Candidate,
     SearchConfig,
     Searcher,
+    best_rows,
     dates_named,
     diversify,
     fuse,
@@ -214,3 +215,11 @@ def test_an_index_built_before_passage_terms_still_searches(embedder):
     index.lexical.passage_terms = None  # as loaded from a version written before they existed
     hits = Searcher(embedder).search(index, "Did grain exports resume?", 2)
     assert [h.article.id for h in hits] == ["a", "b"]
+
+
+def test_best_rows_is_a_stable_sort_cut_short():
+    rng = np.random.default_rng(7)
+    for size, n in [(50, 10), (50, 50), (50, 80), (1000, 100)]:
+        scores = rng.integers(0, 8, size).astype(np.float32)  # many ties, also at the cut
+        expected = np.argsort(-scores, kind="stable")[:n]
+        assert best_rows(scores, n).tolist() == expected.tolist()
