@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             from qa.build import build_from_corpus
             from qa.embedding import SentenceTransformerEmbedder
 
-            embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+            embedder = SentenceTransformerEmbedder.from_settings(settings)  # as /ask embeds
             if index is None:
                 write_bench_corpus(workdir / "corpus", args.articles)
                 index = workdir / "index"
