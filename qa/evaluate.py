@@ -301,46 +301,23 @@ def run_questions(
     counted for each method that uses it), retrieval, and the answer sentences. With `threads`,
     questions run on that many cores, as in a `qa serve` worker (`qa.threads`).
     """
-    with limited_threads(threads) if threads else contextlib.nullcontext():
-        return _run_questions(
-            index,
-            embedder,
-            questions,
-            score,
-            methods=methods,
-            k=k,
-            config=config,
-            progress=progress,
-        )
-
-
-def _run_questions(
-    index: Index,
-    embedder: Embedder,
-    questions: Sequence[Any],
-    score: Callable[[Any, list[Hit], list[str]], dict[str, float]],
-    *,
-    methods: Sequence[str],
-    k: int,
-    config: SearchConfig | None,
-    progress: bool,
-) -> dict[str, dict[str, float]]:
     shared = _EncodedOnce(embedder)
     searchers = {method: Searcher(shared, _config(method, config)) for method in methods}
     totals: dict[str, dict[str, float]] = {method: {} for method in methods}
     latencies: dict[str, list[float]] = {method: [] for method in methods}
-    for question in tqdm(questions, desc="Asking", unit="question", disable=not progress):
-        started = time.perf_counter()
-        shared.vector = embedder.encode_query(question.question)
-        embedding_ms = (time.perf_counter() - started) * 1000
-        for method, searcher in searchers.items():
+    with limited_threads(threads) if threads else contextlib.nullcontext():
+        for question in tqdm(questions, desc="Asking", unit="question", disable=not progress):
             started = time.perf_counter()
-            hits = searcher.search(index, question.question, k)
-            answer = extract_answer(question.question, hits, index.lexical)
-            elapsed = (time.perf_counter() - started) * 1000
-            latencies[method].append(elapsed + (embedding_ms if method != "bm25" else 0.0))
-            for key, value in score(question, hits, [a.text for a in answer]).items():
-                totals[method][key] = totals[method].get(key, 0.0) + value
+            shared.vector = embedder.encode_query(question.question)
+            embedding_ms = (time.perf_counter() - started) * 1000
+            for method, searcher in searchers.items():
+                started = time.perf_counter()
+                hits = searcher.search(index, question.question, k)
+                answer = extract_answer(question.question, hits, index.lexical)
+                elapsed = (time.perf_counter() - started) * 1000
+                latencies[method].append(elapsed + (embedding_ms if method != "bm25" else 0.0))
+                for key, value in score(question, hits, [a.text for a in answer]).items():
+                    totals[method][key] = totals[method].get(key, 0.0) + value
     results = {}
     for method in methods:
         result = {"queries": float(len(questions))}
