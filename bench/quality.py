@@ -28,23 +28,22 @@ def main() -> int:
         return 1
     settings = Settings.from_env()
     embedder = SentenceTransformerEmbedder.from_settings(settings)
-    threads = request_threads(settings.workers, settings.threads)  # per question, as /ask
+    # Each question on one request's share of the cores, as /ask answers it.
+    options = evaluate.RunOptions(
+        METHODS, progress=True, threads=request_threads(settings.workers, settings.threads)
+    )
     for split in ("dev", "test"):
         results = evaluate.evaluate_multihop(
             multihop / "corpus_train.json",
             multihop / f"queries_{split}.json",
             embedder,
             settings.cache,
-            methods=METHODS,
-            progress=True,
-            threads=threads,
+            options,
         )
         queries = int(results["hybrid"]["queries"])
         print(f"\nMultiHop-RAG {split} ({queries} questions with evidence, top 10 passages)\n")
         print(evaluate.format_table(results, evaluate.MULTIHOP_KEYS), flush=True)
-    results = evaluate.evaluate_squad(
-        xquad, embedder, settings.cache, methods=METHODS, progress=True, threads=threads
-    )
+    results = evaluate.evaluate_squad(xquad, embedder, settings.cache, options)
     queries = int(results["hybrid"]["queries"])
     print(f"\nXQuAD-en ({queries} questions, top 20 passages)\n")
     print(evaluate.format_table(results, evaluate.SQUAD_KEYS))

@@ -243,22 +243,16 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         if not path.is_file():
             raise QAError(f"{option}: no such file {path}.")
     embedder = SentenceTransformerEmbedder.from_settings(settings)  # as /ask embeds questions
-    threads = request_threads(settings.workers, settings.threads)  # and on as many cores
+    options = evaluate.RunOptions(
+        methods, progress=True, threads=request_threads(settings.workers, settings.threads)
+    )  # and on as many cores
     if args.format == "multihop-rag":
         results = evaluate.evaluate_multihop(
-            args.corpus_file,
-            args.queries,
-            embedder,
-            settings.cache,
-            methods=methods,
-            progress=True,
-            threads=threads,
+            args.corpus_file, args.queries, embedder, settings.cache, options
         )
         keys: tuple[str, ...] = evaluate.MULTIHOP_KEYS
     else:
-        results = evaluate.evaluate_squad(
-            args.data, embedder, settings.cache, methods=methods, progress=True, threads=threads
-        )
+        results = evaluate.evaluate_squad(args.data, embedder, settings.cache, options)
         keys = evaluate.SQUAD_KEYS
     first = results[methods[0]]
     print(f"{args.format}: {int(first['queries'])} questions")

@@ -260,6 +260,19 @@ def _read_json(path: Path) -> Any:
 # Runs
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a benchmark's questions are asked: the methods compared side by side (the first is
+    reported first), the search settings they start from, progress bars, and the cores each
+    question may use (`None`: as the process is set; `qa eval` gives one request's share, as
+    in a `qa serve` worker, see `qa.threads`)."""
+
+    methods: Sequence[str] = ("hybrid",)
+    config: SearchConfig | None = None
+    progress: bool = False
+    threads: int | None = None
+
+
 class _EncodedOnce:
     """The embedder, except that the question's vector is computed once and shared by every
     method, so a run with several methods costs one embedding per question."""
@@ -287,26 +300,24 @@ def run_questions(
     embedder: Embedder,
     questions: Sequence[Any],
     score: Callable[[Any, list[Hit], list[str]], dict[str, float]],
-    *,
-    methods: Sequence[str],
     k: int,
-    config: SearchConfig | None = None,
-    progress: bool = False,
-    threads: int | None = None,
+    options: RunOptions,
 ) -> dict[str, dict[str, float]]:
     """Ask every question with each method; per method, the mean of each metric and latency
     percentiles. Methods run one after another on each question, so load affects all alike.
 
     Latency covers what /ask computes: the question's embedding (measured once per question,
-    counted for each method that uses it), retrieval, and the answer sentences. With `threads`,
-    questions run on that many cores, as in a `qa serve` worker (`qa.threads`).
+    counted for each method that uses it), retrieval, and the answer sentences.
     """
+    methods, threads = options.methods, options.threads
     shared = _EncodedOnce(embedder)
-    searchers = {method: Searcher(shared, _config(method, config)) for method in methods}
+    searchers = {method: Searcher(shared, _config(method, options.config)) for method in methods}
     totals: dict[str, dict[str, float]] = {method: {} for method in methods}
     latencies: dict[str, list[float]] = {method: [] for method in methods}
     with limited_threads(threads) if threads else contextlib.nullcontext():
-        for question in tqdm(questions, desc="Asking", unit="question", disable=not progress):
+        for question in tqdm(
+            questions, desc="Asking", unit="question", disable=not options.progress
+        ):
             started = time.perf_counter()
             shared.vector = embedder.encode_query(question.question)
             embedding_ms = (time.perf_counter() - started) * 1000
@@ -338,64 +349,36 @@ def evaluate_multihop(
     queries: Path,
     embedder: Embedder,
     cache_root: Path,
-    *,
-    methods: Sequence[str] = ("hybrid",),
-    config: SearchConfig | None = None,
-    progress: bool = False,
-    threads: int | None = None,
+    options: RunOptions = RunOptions(),
 ) -> dict[str, dict[str, float]]:
-    """Metrics per method over every MultiHop-RAG query with evidence (top 10 passages);
-    `threads`: cores per question, as in `run_questions`."""
+    """Metrics per method over every MultiHop-RAG query with evidence (top 10 passages)."""
     articles, questions = load_multihop(corpus, queries)
     index = benchmark_index(
-        "multihop-rag", corpus, articles, embedder, cache_root, progress=progress
+        "multihop-rag", corpus, articles, embedder, cache_root, progress=options.progress
     )
 
     def score(question: MultihopQuery, hits: list[Hit], _: list[str]) -> dict[str, float]:
         return multihop_scores(question, [h.text for h in hits], [h.article.id for h in hits])
 
-    return run_questions(
-        index,
-        embedder,
-        questions,
-        score,
-        methods=methods,
-        k=10,
-        config=config,
-        progress=progress,
-        threads=threads,
-    )
+    return run_questions(index, embedder, questions, score, 10, options)
 
 
 def evaluate_squad(
     data: Path,
     embedder: Embedder,
     cache_root: Path,
-    *,
-    methods: Sequence[str] = ("hybrid",),
-    config: SearchConfig | None = None,
-    progress: bool = False,
-    threads: int | None = None,
+    options: RunOptions = RunOptions(),
 ) -> dict[str, dict[str, float]]:
-    """Metrics per method over every SQuAD question (top 20 passages, answer sentences);
-    `threads`: cores per question, as in `run_questions`."""
+    """Metrics per method over every SQuAD question (top 20 passages, answer sentences)."""
     articles, questions = load_squad(data)
-    index = benchmark_index("squad", data, articles, embedder, cache_root, progress=progress)
+    index = benchmark_index(
+        "squad", data, articles, embedder, cache_root, progress=options.progress
+    )
 
     def score(question: SquadQuestion, hits: list[Hit], answer: list[str]) -> dict[str, float]:
         return squad_scores(question.article_id, question.answers, hits, answer)
 
-    return run_questions(
-        index,
-        embedder,
-        questions,
-        score,
-        methods=methods,
-        k=20,
-        config=config,
-        progress=progress,
-        threads=threads,
-    )
+    return run_questions(index, embedder, questions, score, 20, options)
 
 
 def format_table(results: dict[str, dict[str, float]], keys: Sequence[str]) -> str:

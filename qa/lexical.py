@@ -32,10 +32,10 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from qa.articles import Article
 from qa.chunking import Passage, sentence_spans
+from qa.vectors import MEMORY_MAP_FROM_BYTES  # larger term files are mapped, like vectors
 
 LEXICAL_DIR = "lexical"
 TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")
-MEMORY_MAP_FROM_BYTES = 64 * 2**20  # larger term files stay on disk, shared between workers
 K1 = 1.5
 B = 0.75
 # bm25s's own word pattern and English stopwords, so questions and passages split alike.
@@ -152,31 +152,19 @@ class LexicalIndex:
         self.passage_terms = passage_terms  # None in versions built before it existed
 
     @classmethod
-    def build(
-        cls, texts: Sequence[str], passage_texts: Sequence[str] | None = None
-    ) -> LexicalIndex:
-        """Index `texts` (from `lexical_text`), one per passage, in row order; with
-        `passage_texts` (the passages alone) also keep their terms for `proximity`."""
-        stemmer = Stemmer.Stemmer("english")
-        retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
-        passage_terms = None
-        if texts:
-            tokens = bm25s.tokenize(
-                list(texts), stopwords="en", stemmer=stemmer, show_progress=False
-            )
-            retriever.index(tokens, show_progress=False)
-            if passage_texts is not None:
-                passage_terms = PassageTerms.build(passage_texts, retriever.vocab_dict)
-        return cls(retriever, len(texts), passage_terms)
-
-    @classmethod
     def for_passages(cls, articles: Sequence[Article], passages: Sequence[Passage]) -> LexicalIndex:
-        """Index every passage of an index version, with its article's header."""
+        """Index every passage of an index version: BM25 over it with its article's header
+        (`lexical_text`), and its own terms sentence by sentence for `proximity`."""
         by_id = {article.id: article for article in articles}
         texts = [p.text(by_id[p.article_id]) for p in passages]
-        return cls.build(
-            [lexical_text(by_id[p.article_id], text) for p, text in zip(passages, texts)], texts
-        )
+        retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
+        if not texts:
+            return cls(retriever, 0)
+        headed = [lexical_text(by_id[p.article_id], text) for p, text in zip(passages, texts)]
+        stemmer = Stemmer.Stemmer("english")
+        tokens = bm25s.tokenize(headed, stopwords="en", stemmer=stemmer, show_progress=False)
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever, len(texts), PassageTerms.build(texts, retriever.vocab_dict))
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each term (0 for terms no passage holds)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 
 def request_threads(workers: int, threads: int) -> int:
@@ -23,15 +24,16 @@ def request_threads(workers: int, threads: int) -> int:
     return max(1, (cores or 1) // (workers * threads))
 
 
-def limit_threads(cores: int) -> None:
-    """Hold PyTorch, FAISS and numpy's BLAS to `cores` threads in this process from now on."""
+def limit_threads(cores: int) -> Any:
+    """Hold PyTorch, FAISS and numpy's BLAS to `cores` threads in this process from now on;
+    returns threadpoolctl's limiter, whose `restore_original_limits()` undoes the BLAS part."""
     import faiss
     import torch
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(cores)
     faiss.omp_set_num_threads(cores)
-    threadpool_limits(limits=cores, user_api="blas")
+    return threadpool_limits(limits=cores, user_api="blas")
 
 
 @contextlib.contextmanager
@@ -39,14 +41,12 @@ def limited_threads(cores: int) -> Iterator[None]:
     """`limit_threads` for the duration of a block, then the previous limits again."""
     import faiss
     import torch
-    from threadpoolctl import threadpool_limits
 
     torch_before, faiss_before = torch.get_num_threads(), faiss.omp_get_max_threads()
-    torch.set_num_threads(cores)
-    faiss.omp_set_num_threads(cores)
+    blas = limit_threads(cores)
     try:
-        with threadpool_limits(limits=cores, user_api="blas"):
-            yield
+        yield
     finally:
+        blas.restore_original_limits()
         torch.set_num_threads(torch_before)
         faiss.omp_set_num_threads(faiss_before)
