@@ -57,8 +57,12 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
-    """The real packaged all-MiniLM-L6-v2, loaded once per test session."""
-    return SentenceTransformerEmbedder(precision="fp32")
+    """The real packaged all-MiniLM-L6-v2, loaded once per test session.
+
+    In the precision QA_PRECISION names (default fp32), so the suite can be run once in each:
+    `QA_PRECISION=bf16 make test`. Servers the tests start read the same variable.
+    """
+    return SentenceTransformerEmbedder(precision=os.environ.get("QA_PRECISION") or "fp32")
 
 
 def make_corpus(folder: Path) -> Path:
