@@ -2,7 +2,9 @@
 
 Only new or changed articles are chunked and embedded; unchanged ones keep their passages and
 vectors from the live version; removed ones drop out. `full=True` re-embeds everything.
-The corpus folder is only ever read.
+A build that finds nothing added, changed or removed publishes nothing (the live version is up
+to date), and a strict build that meets a bad file publishes nothing either: both are decided
+before anything is written. The corpus folder is only ever read.
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ class BuildReport:
     passages_embedded: int = 0
     passages_total: int = 0
     seconds: float = 0.0
-    version: str = ""
+    version: str = ""  # the live version after the build: the new one, or the one kept
+    published: bool = False  # whether this build made `version`
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing was added, changed or removed since the live version."""
+        return not (self.added or self.changed or self.removed)
 
     def summary(self) -> str:
         kept = f" ({len(self.kept)} kept as last indexed)" if self.kept else ""
@@ -82,8 +90,13 @@ def build_from_corpus(
     config: ChunkingConfig | None = None,
     progress: bool = False,
     wait: float = 0,
+    strict: bool = False,
 ) -> BuildReport:
-    """Read the corpus, build what changed, publish a new version. Holds the build lock."""
+    """Read the corpus, build what changed, publish a new version. Holds the build lock.
+
+    Publishes nothing when the live version is up to date, or when `strict` and some file could
+    not be read (then the report lists the problems and `published` is false).
+    """
     started = time.perf_counter()
     lock = build_lock(index_root)
     try:
@@ -97,15 +110,18 @@ def build_from_corpus(
         scan = read_corpus(corpus)
         previous = _previous_index(index_root)
         kept = _kept_despite_problems(previous, scan.articles, scan.problems)
-        report = build_index(
-            scan.articles + kept,
-            embedder,
-            index_root,
-            previous=previous,
-            reuse=not full,
-            config=config,
-            progress=progress,
-        )
+        if strict and scan.problems:
+            report = _unpublished(scan.articles + kept, previous)
+        else:
+            report = build_index(
+                scan.articles + kept,
+                embedder,
+                index_root,
+                previous=previous,
+                reuse=not full,
+                config=config,
+                progress=progress,
+            )
         report.problems = scan.problems
         report.kept = [article.id for article in kept]
     finally:
@@ -125,35 +141,32 @@ def build_index(
     progress: bool = False,
 ) -> BuildReport:
     """Build and publish an index of `articles`, reusing the passages and vectors of
-    `previous` for articles whose content hash is unchanged (unless `reuse` is false)."""
+    `previous` for articles whose content hash is unchanged (unless `reuse` is false).
+
+    When `previous` can be reused and already holds exactly these articles, nothing is
+    published: the report says so (`published` false, `version` the previous one)."""
     config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
-    report = BuildReport()
     compatible = reuse and previous is not None and _compatible(previous, embedder, config)
     reusable = previous if compatible else None
-    old_hashes = previous.manifest.article_hashes if previous is not None else {}
+    if reusable is not None and _holds_exactly(reusable, articles):
+        return _unpublished(articles, reusable)
+    report = _compare(articles, previous)
+    unchanged = set(report.unchanged)
     old_rows = _rows_by_article(reusable) if reusable is not None else {}
 
     passages: list[Passage] = []
     vectors: list[np.ndarray | None] = []  # one per passage; None until embedded
     to_embed: list[tuple[int, str]] = []
     for article in tqdm(articles, desc="Chunking", unit="article", disable=not progress):
-        previous_hash = old_hashes.get(article.id)
-        if previous_hash is None:
-            report.added.append(article.id)
-        elif previous_hash != article.content_hash:
-            report.changed.append(article.id)
-        else:
-            report.unchanged.append(article.id)
-            if reusable is not None:
-                for row in old_rows.get(article.id, []):
-                    passages.append(reusable.passages[row])
-                    vectors.append(reusable.store.vectors()[row])
-                continue
+        if reusable is not None and article.id in unchanged:
+            for row in old_rows.get(article.id, []):
+                passages.append(reusable.passages[row])
+                vectors.append(reusable.store.vectors()[row])
+            continue
         for passage in chunk_article(article, embedder.count_tokens, config):
             to_embed.append((len(passages), embedding_text(article, passage, config)))
             passages.append(passage)
             vectors.append(None)
-    report.removed = sorted(set(old_hashes) - {article.id for article in articles})
 
     if to_embed:
         embedded = embedder.encode_documents([text for _, text in to_embed], progress=progress)
@@ -186,7 +199,46 @@ def build_index(
         store=store,
     )
     report.version = published.manifest.version
+    report.published = True
     return report
+
+
+def _compare(articles: list[Article], previous: Index | None) -> BuildReport:
+    """A report of which articles are added, changed, unchanged and removed since `previous`."""
+    report = BuildReport()
+    old_hashes = previous.manifest.article_hashes if previous is not None else {}
+    for article in articles:
+        previous_hash = old_hashes.get(article.id)
+        if previous_hash is None:
+            report.added.append(article.id)
+        elif previous_hash != article.content_hash:
+            report.changed.append(article.id)
+        else:
+            report.unchanged.append(article.id)
+    report.removed = sorted(set(old_hashes) - {article.id for article in articles})
+    return report
+
+
+def _unpublished(articles: list[Article], live: Index | None) -> BuildReport:
+    """The report of a build that publishes nothing: what it found, and the version still live."""
+    report = _compare(articles, live)
+    if live is not None:
+        report.version = live.manifest.version
+        report.passages_total = len(live.passages)
+    return report
+
+
+def _holds_exactly(index: Index, articles: list[Article]) -> bool:
+    """Whether `index` already holds these articles, as they are, from the same files (so a
+    new version would be the same), with the BM25 index of the current format."""
+    hashes = {article.id: article.content_hash for article in articles}
+    return (
+        len(hashes) == len(articles)
+        and index.manifest.article_hashes == hashes
+        and all(index.articles[a.id].path == a.path for a in articles)
+        and index.lexical is not None
+        and index.lexical.passage_terms is not None
+    )
 
 
 def _kept_despite_problems(

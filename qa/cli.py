@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_paths(index, corpus=True)
     index.add_argument("--full", action="store_true", help="re-embed every article")
     index.add_argument(
-        "--strict", action="store_true", help="exit with status 1 if any article was skipped"
+        "--strict",
+        action="store_true",
+        help="publish nothing and exit with status 1 if any file cannot be read",
     )
     index.add_argument(
         "--wait",
@@ -141,11 +143,23 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         raise QAError(f"The corpus folder {settings.corpus} does not exist.")
     embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
     report = build_from_corpus(
-        settings.corpus, settings.index, embedder, full=args.full, progress=True, wait=args.wait
+        settings.corpus,
+        settings.index,
+        embedder,
+        full=args.full,
+        progress=True,
+        wait=args.wait,
+        strict=args.strict,
     )
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
-    print(f"Index version {report.version}: {report.summary()}")
+    live = f"index version {report.version}" if report.version else "no index"
+    if report.published:
+        print(f"Index version {report.version}: {report.summary()}")
+    elif args.strict and report.problems:
+        print(f"Nothing published (--strict, {len(report.problems)} skipped); {live} is live.")
+    else:
+        print(f"Up to date: {live} is live; {report.summary()}")
     return 1 if args.strict and report.problems else 0
 
 

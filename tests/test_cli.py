@@ -12,6 +12,7 @@ import pytest
 from qa.app import create_app
 from qa.cli import main
 from qa.embedding import SentenceTransformerEmbedder
+from qa.index import current_version, load_index
 from qa.settings import REPOSITORY
 
 from .conftest import SAMPLE, SAMPLE_ID, make_corpus
@@ -31,8 +32,13 @@ def test_index_then_ask(paths, capsys):
     assert main(["index", *paths]) == 0
     out = capsys.readouterr().out
     assert "3 added, 0 changed, 0 removed, 0 unchanged, 0 skipped" in out
-    assert main(["index", *paths]) == 0
-    assert "0 added, 0 changed, 0 removed, 3 unchanged" in capsys.readouterr().out
+    live = current_version(Path(paths[3]))
+    assert out.startswith(f"Index version {live.name}: ")
+    assert main(["index", *paths]) == 0  # nothing new: no new version
+    out = capsys.readouterr().out
+    assert out.startswith(f"Up to date: index version {live.name} is live; ")
+    assert "0 added, 0 changed, 0 removed, 3 unchanged" in out
+    assert current_version(Path(paths[3])) == live
 
     assert (
         main(["ask", "Where was the trilateral agreement signed?", "-k", "2", *index_args(paths)])
@@ -85,8 +91,29 @@ def test_index_reports_skipped_files_and_strict(paths, capsys):
     assert "skipped binary.txt: the file is binary" in captured.err
     assert "skipped empty.md: the file is empty" in captured.err
     assert "3 added" in captured.out and "2 skipped" in captured.out
+    live = current_version(Path(paths[3]))
+    # --strict publishes nothing while a file is bad, even with a new article to index
+    (corpus / "lighthouse.md").write_text(
+        "---\ntitle: Kayakers rescued\n---\n\nAll three were unhurt."
+    )
     assert main(["index", "--strict", *paths]) == 1
+    captured = capsys.readouterr()
+    assert "skipped binary.txt: the file is binary" in captured.err
+    assert (
+        captured.out
+        == f"Nothing published (--strict, 2 skipped); index version {live.name} is live.\n"
+    )
+    assert current_version(Path(paths[3])) == live
+    assert "lighthouse" not in load_index(Path(paths[3])).articles
+    (corpus / "lighthouse.md").unlink()
     assert sorted((p.name, p.read_bytes()) for p in corpus.iterdir()) == before
+
+
+def test_strict_with_bad_files_and_no_index_builds_none(paths, capsys):
+    (Path(paths[1]) / "empty.md").write_bytes(b"")
+    assert main(["index", "--strict", *paths]) == 1
+    assert capsys.readouterr().out.endswith("; no index is live.\n")
+    assert current_version(Path(paths[3])) is None
 
 
 def test_add_writes_one_file_per_article(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from qa.articles import make_article
 from qa.build import build_index
 from qa.embedding import normalize
 from qa.errors import IndexUnavailable
-from qa.index import MANIFEST_FILE, current_version, load_index
+from qa.index import MANIFEST_FILE, VERSIONS_DIR, current_version, load_index
 from qa.vectors import FaissStore
 
 
@@ -119,3 +120,24 @@ def test_incremental_build_embeds_only_what_changed(tmp_path: Path):
     np.testing.assert_allclose(
         load_index(tmp_path / "fresh").store.vectors(), index.store.vectors(), atol=1e-6
     )
+
+
+def test_a_build_with_nothing_new_publishes_nothing(tmp_path: Path):
+    embedder = CountingEmbedder()
+    first = build_index(articles("a", "b"), embedder, tmp_path)
+    assert first.published and first.version == current_version(tmp_path).name
+    embedder.embedded.clear()
+
+    again = build_index(articles("b", "a"), embedder, tmp_path, previous=load_index(tmp_path))
+    assert not again.published and again.up_to_date and embedder.embedded == []
+    assert again.version == first.version == current_version(tmp_path).name
+    assert (again.unchanged, again.passages_total) == (["b", "a"], first.passages_total)
+    assert [p.name for p in (tmp_path / VERSIONS_DIR).iterdir()] == [first.version]
+
+    # the same article from another file is published (the index cites its file), unembedded
+    moved = [dataclasses.replace(article, path="elsewhere.json") for article in articles("a", "b")]
+    third = build_index(moved, embedder, tmp_path, previous=load_index(tmp_path))
+    assert third.published and third.version != first.version and embedder.embedded == []
+    # asked not to reuse (`qa index --full`), a build always publishes
+    fourth = build_index(moved, embedder, tmp_path, previous=load_index(tmp_path), reuse=False)
+    assert fourth.published and fourth.version != third.version and embedder.embedded

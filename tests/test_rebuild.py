@@ -397,6 +397,10 @@ def test_adding_an_article_indexes_it(admin_client, settings):
     assert answer["index_version"] == body["index"]["version"]
     again = admin_client.post("/articles", json=ARTICLE, headers=bearer(TOKEN))
     assert again.status_code == 200 and again.get_json()["status"] == "unchanged"
+    # nothing new: no new version, and the report names the live one
+    assert again.get_json()["index"]["version"] == body["index"]["version"]
+    assert again.get_json()["index"]["passages_embedded"] == 0
+    assert current_version(settings.index).name == body["index"]["version"]
     changed = {**ARTICLE, "body": "A different body."}
     assert_error(
         admin_client.post("/articles", json=changed, headers=bearer(TOKEN)), 409, "conflict"
