@@ -167,7 +167,8 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     from qa.index import current_version
     from qa.server import serve
 
-    if current_version(settings.index) is None:
+    built = current_version(settings.index) is None
+    if built:
         print(f"No index in {settings.index} yet: building it from {settings.corpus}.")
         # In a child process: torch's thread pools must not exist in the process that
         # gunicorn forks its workers from, or the workers hang.
@@ -176,7 +177,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         command += ["--model", settings.model]
         if subprocess.run(command, check=False).returncode != 0:
             return 1
-    serve(settings)
+    serve(settings, announce=not built)  # the build has said how it embeds
     return 0
 
 

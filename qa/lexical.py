@@ -18,6 +18,7 @@ makes it afresh rather than patching it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 import threading
@@ -33,6 +34,10 @@ from bm25s.stopwords import STOPWORDS_EN
 from qa.articles import Article
 from qa.chunking import Passage, sentence_spans
 from qa.vectors import MEMORY_MAP_FROM_BYTES  # larger term files are mapped, like vectors
+
+# bm25s sets its own logger to DEBUG when imported, so "Building index from IDs objects" reached
+# the terminal at every build; only its warnings are worth a line.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 LEXICAL_DIR = "lexical"
 TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -12,6 +13,9 @@ from qa.app import create_app
 from qa.build import build_from_corpus
 from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import REPOSITORY, Settings
+
+# The test servers' request lines ("POST /ask HTTP/1.1" 200) are noise in the captured logs.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 SAMPLE = REPOSITORY / "corpus" / "000_4ad6565441a0296c.txt"
 SAMPLE_ID = "000_4ad6565441a0296c"

@@ -431,10 +431,3 @@ def test_invalid_articles_are_400s_and_write_nothing(admin_client, settings, pay
 def test_adding_needs_a_json_body(admin_client):
     response = admin_client.post("/articles", data=b"{oops", headers=bearer(TOKEN))
     assert_error(response, 400, "invalid_json")
-
-
-def test_qa_serve_builds_a_missing_index_then_answers(settings):
-    assert current_version(settings.index) is None
-    with qa_serve(settings) as url:
-        status, body = post_json(f"{url}/ask", {"question": "How much wheat did Egypt buy?"})
-        assert status == 200 and "480,000 tonnes" in body["passages"][0]["text"]

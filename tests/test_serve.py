@@ -1,0 +1,105 @@
+"""A real `qa serve` in a subprocess: what it prints, and where it leaves files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.build import build_from_corpus
+from qa.index import current_version
+from qa.settings import REPOSITORY, Settings
+
+from .conftest import make_corpus
+from .test_rebuild import free_port, get_json, post_json
+
+QUESTION = "How much wheat did Egypt buy?"
+
+
+@dataclass
+class Served:
+    url: str
+    lines: list[str] = field(default_factory=list)  # its stdout and stderr, as they came
+    ready_at: int = -1  # the index of "Ready on ..." in `lines`
+    healthz_when_ready: int = 0  # the status /healthz answered right after "Ready on"
+
+
+@contextlib.contextmanager
+def qa_serve_printing(settings: Settings, home: Path) -> Iterator[Served]:
+    """`qa serve` with $HOME at `home`, until "Ready on" (then /healthz is asked at once)."""
+    port = free_port()
+    env = {**os.environ, "QA_PORT": str(port), "QA_WORKERS": "2", "HOME": str(home)}
+    env.pop("XDG_RUNTIME_DIR", None)  # gunicorn would put its control socket there, or in $HOME
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve",
+         "--corpus", str(settings.corpus), "--index", str(settings.index)],
+        cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    served = Served(f"http://127.0.0.1:{port}")
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Ready on ") and not ready.is_set():
+                served.healthz_when_ready = get_json(f"{served.url}/healthz")[0]
+                served.ready_at = len(served.lines)
+                ready.set()
+            served.lines.append(line.rstrip("\n"))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 300
+        while not ready.wait(0.5):
+            assert process.poll() is None, "\n".join(served.lines)
+            assert time.monotonic() < deadline, "\n".join(served.lines)
+        yield served
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        reader.join(timeout=10)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def precision_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("Embedding in ")]
+
+
+def test_serve_prints_ready_once_workers_answer(tmp_path, embedder):
+    settings = Settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
+    build_from_corpus(settings.corpus, settings.index, embedder)
+    home = tmp_path / "home"
+    home.mkdir()
+    with qa_serve_printing(settings, home) as served:
+        assert served.healthz_when_ready == 200
+        assert served.lines[served.ready_at] == f"Ready on {served.url} (Ctrl+C to stop)"
+        # the precision line of the first worker warm, and no other worker's, before "Ready on"
+        (precision,) = precision_lines(served.lines)
+        assert served.lines.index(precision) < served.ready_at
+
+    assert len(precision_lines(served.lines)) == 1  # still, after both workers are done
+    assert not list(home.iterdir())  # no control socket (or anything else) in $HOME
+    lines = "\n".join(served.lines)
+    for stray in ("Building index from", "Booting worker", "Traceback", "[INFO]"):
+        assert stray not in lines
+
+
+def test_serve_builds_a_missing_index_then_answers(tmp_path):
+    settings = Settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
+    assert current_version(settings.index) is None
+    with qa_serve_printing(settings, tmp_path) as served:
+        status, body = post_json(f"{served.url}/ask", {"question": QUESTION})
+        assert status == 200 and "480,000 tonnes" in body["passages"][0]["text"]
+    text = "\n".join(served.lines)
+    assert text.startswith(f"No index in {settings.index} yet: building it")
+    assert f"Index version {current_version(settings.index).name}: 3 added" in text
+    assert len(precision_lines(served.lines)) == 1  # the build's; the workers say no more
+    assert "Building index from" not in text and "Traceback" not in text
