@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", help="the question, in plain words")
     ask.add_argument("-k", type=int, default=None, help="how many passages (default 5)")
     ask.add_argument("--json", action="store_true", help="print exactly the JSON /ask returns")
+    ask.add_argument(
+        "--server",
+        metavar="URL",
+        help="ask this running `qa serve` (default: the one at QA_HOST:QA_PORT when it serves "
+        "the same index); when none answers, the question is answered here",
+    )
     _add_paths(ask, corpus=False)
     ask.set_defaults(run=run_ask)
 
@@ -151,6 +157,8 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
         wait=args.wait,
         strict=args.strict,
     )
+    if settings.query_runtime != "torch":  # so that `qa ask` can answer without PyTorch
+        embedder.export_for_questions(settings.cache)
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     live = f"index version {report.version}" if report.version else "no index"
@@ -182,14 +190,10 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.answers import parse_ask_request
-    from qa.service import QAService
-
     payload: dict[str, Any] = {"question": args.question}
     if args.k is not None:
         payload["k"] = args.k
-    request = parse_ask_request(payload, settings)
-    result = QAService(settings).ask(request)
+    result = _ask_server(args.server, settings, payload) or _answer_here(payload, settings)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0
@@ -211,6 +215,42 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
         print()
     return 0
+
+
+def _ask_server(
+    url: str | None, settings: Settings, payload: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The answer of a running `qa serve`: the one named, or the one at QA_HOST:QA_PORT when
+    it serves the live version of this command's index; None when there is none."""
+    from qa.client import ask_server, live_version, server_url
+
+    if url is not None:
+        return ask_server(url, payload)
+    answer = ask_server(server_url(settings.host, settings.port), payload)
+    if answer is not None and answer["index_version"] == live_version(settings.index):
+        return answer
+    return None
+
+
+def _answer_here(payload: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """The /ask answer computed in this process. Questions are embedded by the cached ONNX
+    export without importing PyTorch when there is one; else by PyTorch, and the export is
+    left in QA_CACHE for the next `qa ask` (unless QA_QUERY_RUNTIME=torch)."""
+    from qa.answers import parse_ask_request
+    from qa.query_encoder import cached_query_encoder
+    from qa.service import QAService
+
+    request = parse_ask_request(payload, settings)
+    onnx = settings.query_runtime != "torch"
+    encoder = cached_query_encoder(settings.cache, settings.model) if onnx else None
+    service = QAService(settings, embedder=encoder)  # without one, PyTorch loads on first use
+    result = service.ask(request)
+    if onnx and encoder is None:
+        from qa.embedding import SentenceTransformerEmbedder
+
+        if isinstance(service.embedder, SentenceTransformerEmbedder):
+            service.embedder.export_for_questions(settings.cache)
+    return result
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,12 +11,15 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from qa.errors import QAError
 from qa.settings import DEFAULT_MODEL, Settings
+
+if TYPE_CHECKING:
+    from qa.query_encoder import OnnxQueryEncoder
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,7 @@ class SentenceTransformerEmbedder:
         transformers_logging.disable_progress_bar()
 
         target, self.model_id = resolve_model(model)
+        self._target = target
         try:
             self._model = SentenceTransformer(target, device="cpu")
         except (OSError, ValueError) as error:
@@ -187,8 +191,8 @@ class SentenceTransformerEmbedder:
             return self._onnx_query(text)
         return self._encode_query_torch(text)
 
-    def _encode_query_torch(self, text: str) -> np.ndarray:
-        with self._precision():
+    def _encode_query_torch(self, text: str, precision: str | None = None) -> np.ndarray:
+        with self._precision(precision):
             features = self._prepare([text])
             vector = self._model(features)["sentence_embedding"]
         return normalize(vector.float().numpy())[0]
@@ -200,20 +204,36 @@ class SentenceTransformerEmbedder:
         `onnx`: the same, but a failure is an error rather than a fallback."""
         import torch
 
-        from qa.onnx_query import onnx_query_encoder
-
-        encoder, reason = onnx_query_encoder(
-            self._model,
-            self._prepare,
-            self._encode_query_torch,
-            cache or Path(tempfile.gettempdir()) / "qa-news",
-            threads=threads or torch.get_num_threads(),
-        )
+        encoder, reason = self._onnx_encoder(cache, threads or torch.get_num_threads())
         if encoder is None and requested == "onnx":
             raise ModelError(f"Cannot embed questions with ONNX Runtime: {reason}.")
         if encoder is not None:
-            self._onnx_query, self.query_runtime = encoder, "onnx"
+            self._onnx_query, self.query_runtime = encoder.encode_query, "onnx"
         log.info("Questions embedded with %s", reason if encoder else f"PyTorch ({reason})")
+
+    def export_for_questions(self, cache: Path) -> bool:
+        """Leave the ONNX export of this model in `cache` (when it can be made and matches
+        PyTorch in fp32), so later commands embed questions without loading PyTorch
+        (`qa.query_encoder`); True when it is there."""
+        encoder, reason = self._onnx_encoder(cache, threads=1)
+        if encoder is None:
+            log.debug("No ONNX export for questions: %s", reason)
+        return encoder is not None
+
+    def _onnx_encoder(
+        self, cache: Path | None, threads: int
+    ) -> tuple[OnnxQueryEncoder | None, str]:
+        from qa.onnx_query import onnx_query_encoder
+
+        return onnx_query_encoder(
+            self._model,
+            self._prepare,
+            lambda text: self._encode_query_torch(text, precision="fp32"),
+            cache or Path(tempfile.gettempdir()) / "qa-news",
+            threads=threads,
+            target=self._target,
+            model_id=self.model_id,
+        )
 
     def _choose_precision(self, requested: str) -> str:
         """Set `self.precision` from the setting; return why, for the log and the bench.

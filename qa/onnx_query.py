@@ -1,4 +1,4 @@
-"""Questions embedded with ONNX Runtime: the same model, exported once from its local weights.
+"""Exporting the model for questions to ONNX, once, from its local weights (needs PyTorch).
 
 A question is one short sequence, where PyTorch's per-operation overhead dominates: measured here
 on one core, MiniLM took 30.6 ms per MultiHop-RAG question in PyTorch and 18.8 ms in ONNX Runtime,
@@ -6,14 +6,15 @@ with cosine 0.9999996 between the two. Passages are still embedded by PyTorch (i
 two run at the same speed), so the index does not change.
 
 The export covers the usual sentence-transformers pipeline (a transformer, mean pooling, optional
-normalization); any other model keeps the PyTorch path. This module is imported only when
-the ONNX path is asked for. The exported file is cached by model and
-library versions, and every session is checked against PyTorch on probe questions before use.
+normalization); any other model keeps the PyTorch path. It is written under `QA_CACHE/onnx/`
+with the model's tokenizer, and described there (`qa.query_encoder`) only after the encoder that
+reads it, which needs no PyTorch, gave the same tokens and the same vectors as PyTorch in fp32 on
+probe questions. This module is imported only when the ONNX path is asked for.
 """
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import logging
 import os
 import tempfile
@@ -25,14 +26,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from qa.query_encoder import ExportInfo, ExportPaths, OnnxQueryEncoder, export_paths
+
 log = logging.getLogger(__name__)
 
-MIN_COSINE = 0.9999  # against PyTorch, on every probe question
+MIN_COSINE = 0.9999  # against PyTorch in fp32, on every probe question
 PROBE_QUESTIONS = (
     "Who does not like the development of the CSTO?",
     "Which company, reported on by both TechCrunch and The Verge in October 2023, faces a trial?",
     "How many tonnes of wheat did Egypt buy from Romania and Bulgaria?",
 )
+# Tokens must match too, truncation included: a text longer than the model reads.
+_LONG_TEXT = " ".join(["Grain prices rose 4.2% in Cairo as traders waited for the tender."] * 60)
 
 QueryEncoder = Callable[[str], np.ndarray]
 
@@ -43,35 +48,38 @@ def onnx_query_encoder(
     reference: QueryEncoder,
     cache: Path,
     threads: int,
-) -> tuple[QueryEncoder | None, str]:
-    """An ONNX Runtime question encoder equal to `reference`, or None and the reason why not."""
+    *,
+    target: str,
+    model_id: str,
+) -> tuple[OnnxQueryEncoder | None, str]:
+    """An ONNX Runtime question encoder equal to `reference` (PyTorch in fp32), exported now
+    unless it already is, or None and the reason why not."""
     try:
-        import onnxruntime
+        import onnxruntime  # noqa: F401
     except ImportError:
         return None, "onnxruntime is not installed"
+    try:
+        import tokenizers  # noqa: F401
+    except ImportError:
+        return None, "tokenizers is not installed"
     if not _supported(model):
         return None, "the model is not a plain transformer + mean pooling pipeline"
+    paths = export_paths(cache, target)
+    info = ExportInfo.read(paths.info)
     try:
-        path = _exported(model, tokenize, cache)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        if info is None or info.model_id != model_id:
+            info = _export(model, tokenize, reference, paths, model_id)
+        encoder = OnnxQueryEncoder(paths, info, threads)
+        worst = _check(encoder, tokenize, reference, info.inputs)  # again in every session
+    except _Mismatch as error:
+        return None, str(error)
     except Exception as error:  # any export or load failure leaves the PyTorch path working
         return None, f"the ONNX export failed ({type(error).__name__}: {error})"
-    names = [i.name for i in session.get_inputs()]
+    return encoder, f"ONNX Runtime, {threads} thread(s); cosine to PyTorch >= {worst:.6f}"
 
-    def encode(text: str) -> np.ndarray:
-        features = tokenize([text])
-        feeds = {name: features[name].numpy() for name in names}
-        return np.asarray(session.run(None, feeds)[0][0], dtype=np.float32)
 
-    worst = min(float(np.dot(encode(q), reference(q))) for q in PROBE_QUESTIONS)
-    if worst < MIN_COSINE:
-        return None, f"its vectors differ from PyTorch's (cosine {worst:.6f})"
-    return encode, f"ONNX Runtime, {threads} thread(s); cosine to PyTorch >= {worst:.6f}"
+class _Mismatch(Exception):
+    """The exported encoder does not give PyTorch's tokens or vectors."""
 
 
 def _supported(model: Any) -> bool:
@@ -81,41 +89,82 @@ def _supported(model: Any) -> bool:
     return getattr(model[1], "pooling_mode", "mean") == "mean"
 
 
-def _exported(model: Any, tokenize: Callable[[list[str]], dict[str, Any]], cache: Path) -> Path:
-    """The cached ONNX file for this model, exported now if missing (about a second)."""
-    import transformers
-
-    transformer = model[0].auto_model
-    key = hashlib.sha256(
-        f"{transformer.name_or_path}|{torch.__version__}|{transformers.__version__}".encode()
-    ).hexdigest()[:16]
-    path = cache / "onnx" / f"query-{key}.onnx"
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _export(
+    model: Any,
+    tokenize: Callable[[list[str]], dict[str, Any]],
+    reference: QueryEncoder,
+    paths: ExportPaths,
+    model_id: str,
+) -> ExportInfo:
+    """Export the model and its tokenizer, check them against PyTorch, then describe them."""
+    paths.model.parent.mkdir(parents=True, exist_ok=True)
     features = tokenize(["warm up"])
-    inputs = [
-        name for name in ("input_ids", "attention_mask", "token_type_ids") if name in features
-    ]
-    wrapper = _MeanPooled(transformer, inputs).eval()
-    temporary = Path(tempfile.mkstemp(dir=path.parent, suffix=".onnx.tmp")[1])
+    names: tuple[str, ...] = ("input_ids", "attention_mask", "token_type_ids")
+    inputs = [name for name in names if name in features]
+    max_length = int(model.max_seq_length)
+    _write_atomically(
+        paths.tokenizer,
+        lambda path: path.write_text(model.tokenizer.backend_tokenizer.to_str(), "utf-8"),
+    )
+    _write_atomically(paths.model, lambda path: _export_graph(model, features, inputs, path))
+    info = ExportInfo(
+        model_id=model_id,
+        dimension=int(model.get_embedding_dimension()),
+        max_tokens=max_length - 2,
+        max_length=max_length,
+        inputs=inputs,
+        cosine=0.0,
+    )
+    worst = _check(OnnxQueryEncoder(paths, info, threads=1), tokenize, reference, inputs)
+    info = dataclasses.replace(info, cosine=round(worst, 7))
+    info.write(paths.info)
+    log.debug("Exported the question model to %s", paths.model)
+    return info
+
+
+def _check(
+    encoder: OnnxQueryEncoder,
+    tokenize: Callable[[list[str]], dict[str, Any]],
+    reference: QueryEncoder,
+    inputs: list[str],
+) -> float:
+    """The lowest cosine to PyTorch on the probe questions; _Mismatch when the tokens differ
+    or the cosine is below MIN_COSINE."""
+    for text in (*PROBE_QUESTIONS, _LONG_TEXT):
+        expected = tokenize([text])
+        given = encoder.tokenize(text)
+        if any(not np.array_equal(given[n], expected[n].numpy()) for n in inputs):
+            raise _Mismatch("its tokenizer, read without transformers, splits text differently")
+    worst = min(float(np.dot(encoder.encode_query(q), reference(q))) for q in PROBE_QUESTIONS)
+    if worst < MIN_COSINE:
+        raise _Mismatch(f"its vectors differ from PyTorch's (cosine {worst:.6f})")
+    return worst
+
+
+def _export_graph(model: Any, features: dict[str, Any], inputs: list[str], path: Path) -> None:
+    wrapper = _MeanPooled(model[0].auto_model, inputs).eval()
+    with warnings.catch_warnings(), torch.inference_mode():
+        warnings.simplefilter("ignore")  # the tracer's notes on shapes, not problems
+        torch.onnx.export(
+            wrapper,
+            tuple(features[name] for name in inputs),
+            str(path),
+            input_names=inputs,
+            output_names=["embedding"],
+            dynamic_axes={str(name): {0: "batch", 1: "tokens"} for name in inputs},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def _write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Concurrent exports (two workers) never leave or read half a file."""
+    temporary = Path(tempfile.mkstemp(dir=path.parent, suffix=".tmp")[1])
     try:
-        with warnings.catch_warnings(), torch.inference_mode():
-            warnings.simplefilter("ignore")  # the tracer's notes on shapes, not problems
-            torch.onnx.export(
-                wrapper,
-                tuple(features[name] for name in inputs),
-                str(temporary),
-                input_names=inputs,
-                output_names=["embedding"],
-                dynamic_axes={str(name): {0: "batch", 1: "tokens"} for name in inputs},
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(temporary, path)  # atomic: concurrent workers never read half a file
+        write(temporary)
+        os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    return path
 
 
 class _MeanPooled(torch.nn.Module):

@@ -59,6 +59,15 @@ def private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["QA_CACHE"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_server_to_ask() -> None:
+    """`qa ask` answers in-process unless a test names a server: QA_PORT is a port nothing
+    listens on (8000 may be a developer's own `qa serve`). Servers the tests start set theirs."""
+    from .test_rebuild import free_port
+
+    os.environ["QA_PORT"] = str(free_port())
+
+
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
     """The real packaged all-MiniLM-L6-v2, loaded once per test session.

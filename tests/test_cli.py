@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from qa.app import create_app
+from qa.build import build_from_corpus
 from qa.cli import main
 from qa.embedding import SentenceTransformerEmbedder
 from qa.index import current_version, load_index
-from qa.settings import REPOSITORY
+from qa.query_encoder import cached_query_encoder
+from qa.settings import DEFAULT_MODEL, REPOSITORY, Settings
 
 from .conftest import SAMPLE, SAMPLE_ID, make_corpus
+from .test_rebuild import free_port
 
 
 @pytest.fixture
@@ -53,19 +57,63 @@ def test_index_then_ask(paths, capsys):
     assert "[2] " in out and "[3] " not in out
 
 
-def test_ask_json_is_exactly_the_api_answer(paths, capsys, embedder, monkeypatch):
+def test_ask_json_is_exactly_the_api_answer(paths, capsys, embedder, monkeypatch, tmp_path):
     # Like with like: the CLI embeds with the same embedder as the app below. Left to choose,
     # it may pick bf16 or ONNX Runtime on this CPU, and a score would move in the 4th decimal.
     monkeypatch.setattr(SentenceTransformerEmbedder, "from_settings", lambda settings: embedder)
-    assert main(["index", *paths]) == 0
-    capsys.readouterr()
+    build_from_corpus(Path(paths[1]), Path(paths[3]), embedder)
+    cache = tmp_path / "cache"  # no ONNX export yet: PyTorch embeds the question
+    monkeypatch.setenv("QA_CACHE", str(cache))
     question = "What did Egypt buy?"
     assert main(["ask", question, "--json", *index_args(paths)]) == 0
     printed = json.loads(capsys.readouterr().out)
-    from qa.settings import Settings
 
     settings = Settings(corpus=Path(paths[1]), index=Path(paths[3]))
     client = create_app(settings, embedder=embedder).test_client()
+    assert printed == client.post("/ask", json={"question": question}).get_json()
+    # and the export is left for the next `qa ask`, which needs no PyTorch
+    assert cached_query_encoder(cache, settings.model) is not None
+
+
+FAST_ASK = """
+import json, sys
+from qa.cli import main
+status = [main(["ask", *arguments]) for arguments in json.loads(sys.argv[1])]
+heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
+print(json.dumps({"status": status, "imported": heavy}), file=sys.stderr)
+"""
+
+
+def run_fast_ask(asks: list[list[str]], **environment: str) -> tuple[str, dict]:
+    """`qa ask` (one or more) in a fresh Python; its stdout, and what it imported."""
+    result = subprocess.run(
+        [sys.executable, "-c", FAST_ASK, json.dumps(asks)],
+        cwd=REPOSITORY, env={**os.environ, **environment},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return result.stdout, json.loads(result.stderr.strip().splitlines()[-1])
+
+
+def test_ask_with_the_onnx_export_cached_never_imports_torch(paths, embedder, tmp_path):
+    build_from_corpus(Path(paths[1]), Path(paths[3]), embedder)
+    cache = tmp_path / "cache"
+    assert embedder.export_for_questions(cache)
+    question = "What did Egypt buy?"
+    dead = f"http://127.0.0.1:{free_port()}"  # --server that does not answer: asked here
+    out, run = run_fast_ask(
+        [
+            [question, "--json", *index_args(paths)],
+            [question, "--server", dead, *index_args(paths)],
+        ],
+        QA_CACHE=str(cache),
+    )
+    assert run == {"status": [0, 0], "imported": []}
+    printed = json.loads(out.split("\n", 1)[0])
+    assert "Egypt's state grain buyer purchased 480,000 tonnes" in out.split("\n", 1)[1]
+    # exactly what the app answers with the same question encoder
+    encoder = cached_query_encoder(cache, DEFAULT_MODEL)
+    settings = Settings(corpus=Path(paths[1]), index=Path(paths[3]))
+    client = create_app(settings, embedder=encoder).test_client()
     assert printed == client.post("/ask", json={"question": question}).get_json()
 
 

@@ -73,10 +73,42 @@ def test_questions_by_onnx_runtime_match_pytorch(embedder, tmp_path):
         vector = onnx.encode_query(question)
         assert vector.dtype == np.float32 and vector.shape == (embedder.dimension,)
         assert float(vector @ embedder.encode_query(question)) > 0.9999
-    # a second embedder reuses the exported file
+    # a second embedder reuses the exported files (the model, its tokenizer, their description)
+    exported = sorted((tmp_path / "onnx").iterdir())
     again = SentenceTransformerEmbedder(precision="fp32", query_runtime="auto", cache=tmp_path)
     assert again.query_runtime == "onnx"
-    assert len(list((tmp_path / "onnx").glob("*"))) == 1
+    assert sorted((tmp_path / "onnx").iterdir()) == exported and len(exported) == 3
+
+
+def test_the_export_embeds_questions_without_pytorch_as_pytorch_does(embedder, tmp_path):
+    from qa.onnx_query import MIN_COSINE
+    from qa.query_encoder import cached_query_encoder
+    from qa.settings import DEFAULT_MODEL
+
+    assert cached_query_encoder(tmp_path, DEFAULT_MODEL) is None  # nothing exported yet
+    assert embedder.export_for_questions(tmp_path)  # whatever precision the session runs in
+    encoder = cached_query_encoder(tmp_path, DEFAULT_MODEL)
+    assert encoder is not None and encoder.model_id == embedder.model_id
+    assert (encoder.dimension, encoder.max_tokens) == (embedder.dimension, embedder.max_tokens)
+    long_text = "Lava reached the town of Grindavik on Sunday. " * 80  # truncated alike
+    for text in ("Who is Sergey Lavrov?", "  How much wheat did Egypt buy?  ", long_text):
+        reference = embedder._encode_query_torch(text, precision="fp32")
+        assert float(encoder.encode_query(text) @ reference) >= MIN_COSINE
+        assert encoder.count_tokens([text]) == embedder.count_tokens([text])
+
+
+def test_an_export_without_its_description_is_not_used(embedder, tmp_path):
+    from qa.query_encoder import cached_query_encoder, export_paths
+    from qa.settings import DEFAULT_MODEL
+
+    assert embedder.export_for_questions(tmp_path)
+    description = export_paths(tmp_path, embedding.resolve_model(DEFAULT_MODEL)[0]).info
+    description.write_text("{not json")
+    assert cached_query_encoder(tmp_path, DEFAULT_MODEL) is None
+    description.unlink()
+    assert cached_query_encoder(tmp_path, DEFAULT_MODEL) is None
+    assert embedder.export_for_questions(tmp_path)  # made again
+    assert cached_query_encoder(tmp_path, DEFAULT_MODEL) is not None
 
 
 def test_without_onnx_runtime_auto_falls_back_and_onnx_fails(monkeypatch, tmp_path):

@@ -1,8 +1,10 @@
-"""A real `qa serve` in a subprocess: what it prints, and where it leaves files."""
+"""A real `qa serve` in a subprocess: what it prints, where it leaves files, and `qa ask`
+answering through it (in a fresh Python that then has not imported PyTorch)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -13,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.build import build_from_corpus
+from qa.cli import main
 from qa.index import current_version
 from qa.settings import REPOSITORY, Settings
 
 from .conftest import make_corpus
+from .test_cli import run_fast_ask
 from .test_rebuild import free_port, get_json, post_json
 
 QUESTION = "How much wheat did Egypt buy?"
@@ -73,7 +77,9 @@ def precision_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith("Embedding in ")]
 
 
-def test_serve_prints_ready_once_workers_answer(tmp_path, embedder):
+def test_serve_prints_ready_once_workers_answer_and_ask_uses_it(
+    tmp_path, embedder, capsys, monkeypatch
+):
     settings = Settings(corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index")
     build_from_corpus(settings.corpus, settings.index, embedder)
     home = tmp_path / "home"
@@ -85,6 +91,25 @@ def test_serve_prints_ready_once_workers_answer(tmp_path, embedder):
         (precision,) = precision_lines(served.lines)
         assert served.lines.index(precision) < served.ready_at
 
+        # `qa ask` through the server: exactly its /ask answer, without PyTorch
+        empty_cache = tmp_path / "no-export"  # answered here, it would have to import torch
+        out, run = run_fast_ask(
+            [[QUESTION, "--json", "--index", str(settings.index)]],
+            QA_PORT=served.url.rsplit(":", 1)[1],
+            QA_CACHE=str(empty_cache),
+        )
+        assert run == {"status": [0], "imported": []}
+        assert json.loads(out) == post_json(f"{served.url}/ask", {"question": QUESTION})[1]
+
+        # a server found at QA_PORT is not asked about another index; one named with --server is
+        monkeypatch.setenv("QA_PORT", served.url.rsplit(":", 1)[1])
+        other = ["ask", QUESTION, "--json", "--index", str(tmp_path / "other-index")]
+        capsys.readouterr()
+        assert main(other) == 1
+        assert capsys.readouterr().err.startswith("qa: error: No index has been built")
+        assert main([*other, "--server", served.url]) == 0
+        answer = json.loads(capsys.readouterr().out)
+        assert answer["index_version"] == current_version(settings.index).name
     assert len(precision_lines(served.lines)) == 1  # still, after both workers are done
     assert not list(home.iterdir())  # no control socket (or anything else) in $HOME
     lines = "\n".join(served.lines)
