@@ -12,8 +12,8 @@ setup: $(STAMP)
 # machine's disk; an unpinned torch (pulled in by sentence-transformers) would be a multi-GB CUDA build.
 # Measured on 2 busy cores: 2 minutes for torch, 4 for the rest; every 20 s a line says it goes on.
 $(STAMP): pyproject.toml
-	@echo "First run: setting up $(VENV) with PyTorch's CPU build and the other packages," \
-		"2 to 6 minutes. Later runs start at once."
+	@echo "Setting up $(VENV) with PyTorch's CPU build and the other packages: 2 to 6 minutes" \
+		"the first time, less when only pyproject.toml changed; later runs start at once."
 	$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
 	@scripts/long-step "Installing PyTorch 2.13.0, CPU build (the largest package)..." \

@@ -37,7 +37,7 @@ class _Server(BaseApplication):
         self.settings = settings
         # Shared with the workers forked from here: set by the first one warm, which then alone
         # logs how it embeds (all or none, when `announce` is false).
-        self.said = multiprocessing.Value("b", not announce)
+        self.said = multiprocessing.get_context("fork").Value("b", not announce)
         super().__init__()
 
     def load_config(self) -> None:

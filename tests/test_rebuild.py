@@ -70,13 +70,15 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict]:
+def post_json(
+    url: str, payload: dict, headers: dict | None = None, timeout: float = 30
+) -> tuple[int, dict]:
     data = json.dumps(payload).encode()
     request = urllib.request.Request(
         url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
