@@ -67,7 +67,7 @@ def onnx_query_encoder(
     paths = export_paths(cache, target)
     info = ExportInfo.read(paths.info)
     try:
-        if info is None or info.model_id != model_id:
+        if info is None or info.model_id != model_id or not paths.complete():
             info = _export(model, tokenize, reference, paths, model_id)
         encoder = OnnxQueryEncoder(paths, info, threads)
         worst = _check(encoder, tokenize, reference, info.inputs)  # again in every session
@@ -106,7 +106,7 @@ def _export(
         paths.tokenizer,
         lambda path: path.write_text(model.tokenizer.backend_tokenizer.to_str(), "utf-8"),
     )
-    _write_atomically(paths.model, lambda path: _export_graph(model, features, inputs, path))
+    _export_graph(model, features, inputs, paths)
     info = ExportInfo(
         model_id=model_id,
         dimension=int(model.get_embedding_dimension()),
@@ -141,20 +141,39 @@ def _check(
     return worst
 
 
-def _export_graph(model: Any, features: dict[str, Any], inputs: list[str], path: Path) -> None:
+def _export_graph(
+    model: Any, features: dict[str, Any], inputs: list[str], paths: ExportPaths
+) -> None:
+    """The graph and its weights in two files, written in a folder of their own and then moved
+    into place, weights first."""
+    import onnx
+
     wrapper = _MeanPooled(model[0].auto_model, inputs).eval()
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")  # the tracer's notes on shapes, not problems
-        torch.onnx.export(
-            wrapper,
-            tuple(features[name] for name in inputs),
-            str(path),
-            input_names=inputs,
-            output_names=["embedding"],
-            dynamic_axes={str(name): {0: "batch", 1: "tokens"} for name in inputs},
-            opset_version=17,
-            dynamo=False,
+    with tempfile.TemporaryDirectory(dir=paths.model.parent, prefix=".export-") as folder:
+        traced = Path(folder) / "traced.onnx"
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes, not problems
+            torch.onnx.export(
+                wrapper,
+                tuple(features[name] for name in inputs),
+                str(traced),
+                input_names=inputs,
+                output_names=["embedding"],
+                dynamic_axes={str(name): {0: "batch", 1: "tokens"} for name in inputs},
+                opset_version=17,
+                dynamo=False,
+            )
+        graph = Path(folder) / paths.model.name
+        onnx.save_model(
+            onnx.load(str(traced)),
+            str(graph),
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=paths.weights.name,  # relative: found beside the graph
+            size_threshold=1024,
         )
+        os.replace(Path(folder) / paths.weights.name, paths.weights)
+        os.replace(graph, paths.model)
 
 
 def _write_atomically(path: Path, write: Callable[[Path], Any]) -> None:

@@ -8,7 +8,9 @@ model take about ten, so `qa ask` answers quickly without a server; `qa serve` w
 questions with ONNX Runtime (where the model runs in fp32) use the same encoder. Nothing here
 imports torch, transformers or sentence-transformers.
 
-    onnx/query-<key>.onnx             the transformer with mean pooling and normalization
+    onnx/query-<key>.onnx             the graph: the transformer, mean pooling, normalization
+    onnx/query-<key>.onnx.data        its weights, which ONNX Runtime maps rather than copies
+                                      (a session in 0.35 s instead of 1 s on a busy machine)
     onnx/query-<key>.tokenizer.json   its tokenizer, truncating as sentence-transformers does
     onnx/query-<key>.json             model id, dimension, inputs, and the check it passed
 
@@ -57,8 +59,12 @@ class ExportInfo:
 @dataclass(frozen=True)
 class ExportPaths:
     model: Path
+    weights: Path  # named in `model`, beside it
     tokenizer: Path
     info: Path
+
+    def complete(self) -> bool:
+        return all(path.is_file() for path in (self.model, self.weights, self.tokenizer))
 
 
 def export_paths(cache: Path, target: str) -> ExportPaths:
@@ -76,6 +82,7 @@ def export_paths(cache: Path, target: str) -> ExportPaths:
     stem = cache / ONNX_DIR / f"query-{key.hexdigest()[:16]}"
     return ExportPaths(
         model=stem.with_suffix(".onnx"),
+        weights=stem.with_suffix(".onnx.data"),
         tokenizer=stem.with_name(stem.name + ".tokenizer.json"),
         info=stem.with_suffix(".json"),
     )
@@ -137,9 +144,7 @@ def cached_query_encoder(cache: Path, model: str, threads: int = 1) -> OnnxQuery
     target, model_id = resolve_model(model)
     paths = export_paths(cache, target)
     info = ExportInfo.read(paths.info)
-    if info is None or info.model_id != model_id:
-        return None
-    if not (paths.model.is_file() and paths.tokenizer.is_file()):
+    if info is None or info.model_id != model_id or not paths.complete():
         return None
     try:
         return OnnxQueryEncoder(paths, info, threads)

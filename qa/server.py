@@ -7,8 +7,9 @@ model and the index and answers one question, so the first real request is not s
 
 The terminal gets our lines and gunicorn's warnings and errors only: how the model embeds
 (precision, question runtime) from the first worker to be warm alone, and "Ready on http://..."
-once a worker answers /healthz, polled from the gunicorn master (so after that line). gunicorn's
-control socket (`gunicornc`, from 25.1), which it would otherwise create in $HOME, is off.
+once a worker answers /healthz (so after that line), polled by a process forked from the gunicorn
+master. gunicorn's control socket (`gunicornc`, from 25.1), which it would otherwise create in
+$HOME, is off.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import http.client
 import logging
 import multiprocessing
 import os
+import signal
 import sys
-import threading
 import time
 from typing import Any
 
@@ -29,7 +30,7 @@ from qa.settings import Settings
 from qa.threads import limit_threads, request_threads
 
 log = logging.getLogger(__name__)
-_announcing = threading.Event()
+_announced: list[bool] = []  # in the master: whether the announcing process was started
 
 
 class _Server(BaseApplication):
@@ -103,26 +104,37 @@ class _Held(logging.Handler):
 
 
 def _announce_when_answering(arbiter: Any) -> None:
-    """In the master, once its socket is bound: print "Ready on ..." when a worker answers."""
-    if _announcing.is_set():  # gunicorn calls this again when it reloads
+    """In the master, once its socket is bound: start a process that prints "Ready on ..."
+    when a worker answers.
+
+    A process, not a thread: the master forks the workers, and a worker forked while a thread
+    of the master was inside an import (getaddrinfo imports `encodings.idna` on first use) was
+    left with that module's import lock held, and hung on its first request.
+    """
+    if _announced:  # gunicorn calls this again when it reloads
         return
-    _announcing.set()
+    _announced.append(True)
     address = arbiter.LISTENERS[0].sock.getsockname()  # the real port, also for port 0
     settings = arbiter.app.settings
-    url = f"http://{_host(settings.host)}:{address[1]}"
+    line = f"Ready on http://{_host(settings.host)}:{address[1]} (Ctrl+C to stop)\n"
+    master = os.getpid()
     sys.stdout.flush()
-    # A thread in the process that forks the workers: it takes no lock a child could inherit
-    # held (raw socket calls and os.write only; everything it needs is imported already).
-    threading.Thread(
-        target=_wait_for_answer,
-        args=(reachable_host(settings.host), address[1], f"Ready on {url} (Ctrl+C to stop)\n"),
-        daemon=True,
-    ).start()
+    sys.stderr.flush()
+    if os.fork() != 0:
+        return  # gunicorn's master reaps the child when it exits, as any unknown child
+    try:
+        for signum in (*arbiter.SIGNALS, signal.SIGCHLD):  # not the master's handlers
+            signal.signal(signum, signal.SIG_DFL)
+        for listener in arbiter.LISTENERS:  # the port closes with the master, not later
+            listener.sock.close()
+        _wait_for_answer(reachable_host(settings.host), address[1], line, master)
+    finally:
+        os._exit(0)
 
 
-def _wait_for_answer(host: str, port: int, line: str) -> None:
-    while True:
-        connection = http.client.HTTPConnection(host, port, timeout=30)
+def _wait_for_answer(host: str, port: int, line: str, master: int) -> None:
+    while os.getppid() == master:  # else the master has gone: nothing to announce
+        connection = http.client.HTTPConnection(host, port, timeout=10)
         try:
             connection.request("GET", "/healthz")
             connection.getresponse().read()  # any status: 503 without an index is an answer

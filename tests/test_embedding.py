@@ -77,7 +77,7 @@ def test_questions_by_onnx_runtime_match_pytorch(embedder, tmp_path):
     exported = sorted((tmp_path / "onnx").iterdir())
     again = SentenceTransformerEmbedder(precision="fp32", query_runtime="auto", cache=tmp_path)
     assert again.query_runtime == "onnx"
-    assert sorted((tmp_path / "onnx").iterdir()) == exported and len(exported) == 3
+    assert sorted((tmp_path / "onnx").iterdir()) == exported and len(exported) == 4
 
 
 def test_the_export_embeds_questions_without_pytorch_as_pytorch_does(embedder, tmp_path):

@@ -29,6 +29,7 @@ QUESTION = "How much wheat did Egypt buy?"
 @dataclass
 class Served:
     url: str
+    pid: int  # of `qa serve`, which is gunicorn's master
     lines: list[str] = field(default_factory=list)  # its stdout and stderr, as they came
     ready_at: int = -1  # the index of "Ready on ..." in `lines`
     healthz_when_ready: int = 0  # the status /healthz answered right after "Ready on"
@@ -45,7 +46,7 @@ def qa_serve_printing(settings: Settings, home: Path) -> Iterator[Served]:
          "--corpus", str(settings.corpus), "--index", str(settings.index)],
         cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    served = Served(f"http://127.0.0.1:{port}")
+    served = Served(f"http://127.0.0.1:{port}", process.pid)
     ready = threading.Event()
 
     def read() -> None:
@@ -91,6 +92,11 @@ def test_serve_prints_ready_once_workers_answer_and_ask_uses_it(
         # the precision line of the first worker warm, and no other worker's, before "Ready on"
         (precision,) = precision_lines(served.lines)
         assert served.lines.index(precision) < served.ready_at
+        # no thread in the master, whose workers would inherit the locks it held at a fork
+        # (a worker forked during an import in a polling thread hung on its first request)
+        assert len(os.listdir(f"/proc/{served.pid}/task")) == 1
+        for _ in range(6):  # each on a new connection: both workers answer
+            assert post_json(f"{served.url}/ask", {"question": QUESTION}, timeout=120)[0] == 200
 
         # `qa ask` through the server: exactly its /ask answer, without PyTorch
         empty_cache = tmp_path / "no-export"  # answered here, it would have to import torch
