@@ -106,7 +106,7 @@ def test_serve_prints_ready_once_workers_answer_and_ask_uses_it(
             QA_CACHE=str(empty_cache),
         )
         assert run == {"status": [0], "imported": []}
-        # (a minute to answer: once, with load average 24 on 2 cores, 30 s went by)
+        # (a minute to answer: the machines that run this suite can be very busy)
         asked = post_json(f"{served.url}/ask", {"question": QUESTION}, timeout=120)
         assert json.loads(out) == asked[1]
 
