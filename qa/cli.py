@@ -167,14 +167,14 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.answers import parse_ask_request
+    from qa import contract
     from qa.service import QAService
 
     payload: dict[str, Any] = {"question": args.question}
     if args.k is not None:
         payload["k"] = args.k
-    request = parse_ask_request(payload, settings)
-    result = QAService(settings).ask(request)
+    request = contract.parse(contract.AskRequest, payload, settings)
+    result = QAService(settings).ask(request).model_dump(mode="json")
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0

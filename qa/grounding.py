@@ -35,15 +35,6 @@ class AnswerSentence:
     end: int
     score: float
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "passage": self.passage,
-            "article_id": self.article_id,
-            "start": self.start,
-            "end": self.end,
-        }
-
 
 def extract_answer(
     question: str,
