@@ -5,13 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from qa import contract
-from qa.answers import article_shape, ask_response
+from qa import contract, pipeline
+from qa.answers import article_shape
 from qa.articles import derived_id, make_article, write_article
 from qa.build import build_from_corpus
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from qa.errors import INDEX_WRITE_FAILED, IndexUnavailable, NotFound
-from qa.grounding import extract_answer
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -37,9 +36,8 @@ class QAService:
 
     def ask(self, request: contract.AskRequest) -> contract.AskResponse:
         index = self.live.get()  # one version for the whole request
-        hits = Searcher(self.embedder).search(index, request.question, request.k)
-        answer = extract_answer(request.question, hits, index.lexical)
-        return ask_response(request, hits, index.manifest.version, self.settings.min_score, answer)
+        searcher = Searcher(self.embedder)
+        return pipeline.answer(index, searcher, request, self.settings.min_score).response
 
     def article(self, article_id: str) -> contract.Article:
         index = self.live.get()
