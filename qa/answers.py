@@ -66,6 +66,7 @@ def ask_response(
         answerable=answerable,
         answer=[answer_span(sentence) for sentence in answer or []] if answerable else [],
         passages=[passage(hit) for hit in hits],
+        understood=contract.Understood(question=request.question),
         index_version=version,
     )
 

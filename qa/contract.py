@@ -69,6 +69,22 @@ class AnswerSpan(Shape):
     end: int = Field(ge=0)
 
 
+class Understood(Shape):
+    """How the question was read: as a follow-up of the thread or on its own, and the time,
+    outlets and order it was answered for."""
+
+    question: str = Field(description="The question as searched (with any carried terms).")
+    follow_up: bool = Field(default=False, description="Read as leaning on the thread.")
+    articles: list[str] = Field(
+        default_factory=list, description="Article ids preferred from the thread."
+    )
+    since: str | None = Field(default=None, description="Earliest article date searched (ISO).")
+    until: str | None = Field(default=None, description="Latest article date searched (ISO).")
+    sources: list[str] = Field(default_factory=list, description="Outlets searched (all if empty).")
+    recency: bool = Field(default=False, description="Newer articles were preferred.")
+    time_phrase: str | None = Field(default=None, description="The time words understood.")
+
+
 class AskResponse(Shape):
     question: str = Field(description="The question as asked, surrounding whitespace dropped.")
     answerable: bool = Field(
@@ -77,6 +93,7 @@ class AskResponse(Shape):
     )
     answer: list[AnswerSpan] = Field(description="Extracted answer spans, best first; maybe none.")
     passages: list[Passage] = Field(description="Best first, each cited.")
+    understood: Understood
     index_version: str = Field(description="The index version that answered.")
 
 

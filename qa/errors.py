@@ -16,6 +16,8 @@ INVALID_QUESTION = "invalid_question"
 EMPTY_QUESTION = "empty_question"
 QUESTION_TOO_LONG = "question_too_long"
 INVALID_K = "invalid_k"
+INVALID_HISTORY = "invalid_history"
+INVALID_FILTER = "invalid_filter"
 INVALID_ARTICLE = "invalid_article"
 # Access (401, 403).
 UNAUTHORIZED = "unauthorized"
@@ -46,6 +48,8 @@ CODES: dict[int, tuple[str, tuple[str, ...]]] = {
             EMPTY_QUESTION,
             QUESTION_TOO_LONG,
             INVALID_K,
+            INVALID_HISTORY,
+            INVALID_FILTER,
             INVALID_ARTICLE,
         ),
     ),
