@@ -241,6 +241,7 @@ def test_broken_dated_questions_are_reported(tmp_path: Path) -> None:
             {**good, "distractors": ["u2", "u2"]},
             "must be a non-empty list of distinct urls",
         ),
+        "d012": ({**good, "also": ["u2"]}, "a url is both in also and in distractors"),
     }
     rows = [good, *({**row, "id": name} for name, (row, _) in bad.items())]
     path = write_set(tmp_path, "dated.jsonl", rows, "{not json\n")
