@@ -67,10 +67,11 @@ def write_set(folder: Path, name: str, rows: list[object], extra: str = "") -> P
     return path
 
 
-def problems_of(name: str, path: Path) -> list[str]:
+def check(path: Path) -> Report:
+    """The report of the check for the file's name, against the made-up corpus."""
     report = Report(path.name)
-    check_sets.CHECKS[name](path, ARTICLES, report)
-    return report.problems
+    check_sets.CHECKS[path.name](path, ARTICLES, report)
+    return report
 
 
 def assert_reported(problems: list[str], *expected: str) -> None:
@@ -90,6 +91,8 @@ def test_the_committed_sets_pass() -> None:
         assert f"{name}: ok" in result.stdout
     assert "threads 102 (25 with a topic change)" in result.stdout
     assert "175 questions, 132 with distractors" in result.stdout
+    assert "291 questions, 283 of 3-10 words" in result.stdout
+    assert "113 questions: general 54 (48%), near_miss 59 (52%)" in result.stdout
 
 
 @pytest.mark.parametrize("name", SET_FILES)
@@ -154,7 +157,7 @@ def test_broken_conversations_are_reported(tmp_path: Path) -> None:
         {"id": "x3", "turns": [first, {**first, "kind": "follow_up", "mood": "curious"}]},
     ]
     path = write_set(tmp_path, "conversations.jsonl", threads, "not json\n")
-    problems = problems_of("conversations.jsonl", path)
+    problems = check(path).problems
     assert not [p for p in problems if ":1:" in p]
     assert_reported(
         problems,
@@ -245,8 +248,73 @@ def test_broken_dated_questions_are_reported(tmp_path: Path) -> None:
     }
     rows = [good, *({**row, "id": name} for name, (row, _) in bad.items())]
     path = write_set(tmp_path, "dated.jsonl", rows, "{not json\n")
-    problems = problems_of("dated.jsonl", path)
+    problems = check(path).problems
     assert not [p for p in problems if ": d001:" in p]
     for name, (_, message) in bad.items():
         assert any(f": {name}: " in p and message in p for p in problems), (name, problems)
     assert_reported(problems, f"dated.jsonl:{len(rows) + 1}: not JSON")
+
+
+# ---------------------------------------------------------------------------------------------
+# short.jsonl and off_topic.jsonl
+
+
+def test_broken_short_questions_are_reported(tmp_path: Path) -> None:
+    good = {
+        "id": "s001",
+        "question": "Who won?",
+        "article": "u1",
+        "answer": "Bears",
+        "sentence": "Bears win 12-10.",
+        "type": "who",
+    }
+    rows = [
+        good,
+        {**good, "id": "s002", "question": "q2", "answer": "Vikings"},
+        {**good, "id": "s003", "question": "q3", "sentence": "Bears won 12-10."},
+        {**good, "id": "s004", "question": "q4", "answer": "Bears win 12-10."},
+        {**good, "id": "s005", "question": "q5", "type": "how"},
+        {**good, "id": "s006", "question": "q6", "article": "u9"},
+        {**good, "id": "s007", "question": "WHO WON?"},
+        {**good, "question": "q8"},
+        {**good, "id": "s009", "question": "q9", "answer": " Bears", "source": "x"},
+    ]
+    problems = check(write_set(tmp_path, "short.jsonl", rows, "\n")).problems
+    assert not [p for p in problems if ":1:" in p]
+    assert_reported(
+        problems,
+        ":2: answer is not verbatim in the sentence",
+        ":3: sentence is not verbatim in the article",
+        ":4: answer is the whole sentence",
+        ":5: type must be one of",
+        ":6: article not in the corpus",
+        ":7: same question as short.jsonl:1",
+        ":8: duplicate id 's001'",
+        ":9: 'answer' has leading or trailing whitespace",
+        ":9: unknown fields ['source']",
+        ":10: blank line",
+    )
+
+
+def test_broken_off_topic_questions_are_reported(tmp_path: Path) -> None:
+    rows = [
+        {"id": "o001", "question": "How do I unclog a kitchen sink?", "kind": "general"},
+        {"id": "o002", "question": "Who runs Acme Rockets?", "kind": "near_miss"},
+        {"id": "o003", "question": "Is it raining?", "kind": "maybe"},
+        {"id": "o004", "question": "how do i unclog a kitchen sink?", "kind": "general"},
+        {"id": "o005", "kind": "general"},
+    ]
+    report = check(write_set(tmp_path, "off_topic.jsonl", rows))
+    assert_reported(
+        report.problems,
+        ":3: kind must be one of",
+        ":4: same question as off_topic.jsonl:1",
+        ":5: 'question' must be a non-empty string",
+        "off_topic.jsonl: near_miss is 1 of 3, below 40%",
+    )
+    # A name the corpus contains is a note for a person, not a problem.
+    assert report.notes == [
+        "off_topic.jsonl:2: near_miss: 'Who runs Acme Rockets?': names in the corpus: "
+        "Acme Rockets (1); articles with all of them: 1"
+    ]
+    assert not [p for p in report.problems if ":2:" in p]

@@ -22,13 +22,15 @@ from pathlib import Path
 if not __package__:  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.sets import conversations, dated  # noqa: E402
+from bench.sets import conversations, dated, off_topic, short  # noqa: E402
 from bench.sets.common import CORPUS, SETS, Articles, Report, load_corpus  # noqa: E402
 
 Check = Callable[[Path, Articles, Report], list[str]]
 CHECKS: dict[str, Check] = {
     "conversations.jsonl": conversations.check,
     "dated.jsonl": dated.check,
+    "short.jsonl": short.check,
+    "off_topic.jsonl": off_topic.check,
 }
 
 
