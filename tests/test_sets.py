@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def run_script(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     )
 
 
-def write_set(folder: Path, name: str, rows: list[object], extra: str = "") -> Path:
+def write_set(folder: Path, name: str, rows: Sequence[object], extra: str = "") -> Path:
     path = folder / name
     path.write_text("".join(json.dumps(row) + "\n" for row in rows) + extra, encoding="utf-8")
     return path
@@ -83,6 +84,7 @@ def assert_reported(problems: list[str], *expected: str) -> None:
 # The committed sets, with the shared corpus.
 
 
+@pytest.mark.slow
 def test_the_committed_sets_pass() -> None:
     corpus = shared_data_or_skip(MULTIHOP_CORPUS)
     result = run_script("--corpus", str(corpus))
@@ -95,6 +97,7 @@ def test_the_committed_sets_pass() -> None:
     assert "113 questions: general 54 (48%), near_miss 59 (52%)" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SET_FILES)
 def test_a_broken_copy_of_a_committed_set_fails(tmp_path: Path, name: str) -> None:
     corpus = shared_data_or_skip(MULTIHOP_CORPUS)

@@ -110,7 +110,7 @@ def expected_window(kind: str, phrase: str, as_of: date) -> Window | None:
 
 def check_kind(kind: object, phrase: str | None, as_of: date, span: Window | None) -> list[str]:
     """The kind is known, agrees with the time phrase, and the window follows its convention."""
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         return [f"unknown kind {kind!r}"]
     if (kind == "none") != (phrase is None):
         return [f"kind {kind} with time_phrase {phrase!r}"]
@@ -119,7 +119,7 @@ def check_kind(kind: object, phrase: str | None, as_of: date, span: Window | Non
     if kind in WINDOW_KINDS and span is None:
         return [f"kind {kind} needs a window"]
     if kind in WINDOW_KINDS and kind != "so_far":
-        expected = expected_window(str(kind), phrase or "", as_of)
+        expected = expected_window(kind, phrase or "", as_of)
         if expected is None:
             return [f"cannot read the {kind} in {phrase!r}"]
         if span != expected:
