@@ -297,8 +297,8 @@ def parse_date(value: Any) -> str | None:
     if first.year != second.year or first.month != second.month or first.day != second.day:
         raise ArticleError(f"incomplete date {text!r} (needs a year, month and day)")
     if ":" not in text:
-        return first.date().isoformat()
-    return first.isoformat()
+        return str(first.date().isoformat())
+    return str(first.isoformat())
 
 
 def split_paragraphs(text: str) -> list[str]:

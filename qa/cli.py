@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
+from qa.evals import FORMATS
 from qa.settings import Settings
 
 log = logging.getLogger("qa")
@@ -100,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Each article is written to the corpus folder as <id>.md; records that "
         "cannot be read are named with the reason and skipped.",
     )
-    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="article files to validate and copy"
+    )
     add.add_argument(
         "--replace", action="store_true", help="overwrite an article whose content changed"
     )
@@ -111,9 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="measure retrieval and answer quality on a benchmark",
         description="Index the benchmark's articles (cached by content hash under QA_CACHE) "
-        "and ask every question; print a table of metrics per method.",
+        "and ask every question as /ask answers it; print a table of metrics per method. "
+        "Formats and the files each needs: "
+        + "; ".join(
+            f"{name} ({', '.join('--' + need for need in needs)})"
+            for name, (_, needs) in sorted(FORMATS.items())
+        )
+        + ".",
     )
-    evaluate.add_argument("--format", required=True, choices=sorted(_eval_formats()))
+    evaluate.add_argument(
+        "--format", required=True, choices=sorted(FORMATS), help="the benchmark's format"
+    )
     evaluate.add_argument(
         "--corpus", dest="corpus_file", type=Path, metavar="FILE", help="the articles (JSON)"
     )
@@ -229,11 +240,11 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.embedding import SentenceTransformerEmbedder
-    from qa.evals import FORMATS
+    from qa.evals import benchmark as load_benchmark
     from qa.evals.runner import LATENCY_KEYS, METHODS, EvalFiles, RunOptions, evaluate, report
     from qa.threads import request_threads
 
-    benchmark = FORMATS[args.format]
+    benchmark = load_benchmark(args.format)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if not methods or unknown:
@@ -266,12 +277,6 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         }
         print(json.dumps(summary))
     return 0
-
-
-def _eval_formats() -> list[str]:
-    from qa.evals import FORMATS
-
-    return list(FORMATS)
 
 
 def _add_paths(parser: argparse.ArgumentParser, *, corpus: bool, index: bool = True) -> None:
