@@ -67,3 +67,10 @@ class IndexBusy(QAError):
 
     code = "index_busy"
     http_status = 409
+
+
+class FetchError(QAError):
+    """A page or feed that could not be fetched: unreachable, too slow, too large, not a page."""
+
+    code = "fetch_failed"
+    http_status = 502
