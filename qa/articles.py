@@ -396,12 +396,15 @@ def article_file_text(article: Article) -> str:
     return f"---\n{header}---\n\n{article.body}\n"
 
 
-def write_article(corpus: Path, article: Article, *, replace: bool = False) -> tuple[Path, str]:
+def write_article(
+    corpus: Path, article: Article, *, replace: bool = False, correct: bool = False
+) -> tuple[Path, str]:
     """Write one article into the corpus as `<id>.md`; returns the path and 'added',
     'replaced', 'corrected' or 'unchanged'. An id already used by another file raises Conflict.
 
-    The same article again from the same url with other text is a correction: it replaces the
-    old one without `replace`, keeps the old date when it has none, and gets an updated date.
+    With `correct` (`qa add`, `qa watch`), the same article again from the same url with other
+    text is a correction: it replaces the old one without `replace`, keeps the old date when
+    it has none, and gets an updated date (`as_correction`).
     """
     corpus.mkdir(parents=True, exist_ok=True)
     target = corpus / f"{article.id}.md"
@@ -413,7 +416,7 @@ def write_article(corpus: Path, article: Article, *, replace: bool = False) -> t
     if target.exists():
         current = read_file(target)
         old = current.articles[0] if current.articles else None
-        if old is not None and old.url is not None and old.url == article.url:
+        if correct and old is not None and old.url is not None and old.url == article.url:
             article = as_correction(old, article)
             status = "corrected"
         if old is not None and old.content_hash == article.content_hash:

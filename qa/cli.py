@@ -234,7 +234,9 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
             rejected += 1
         for article in scan.articles:
             try:
-                target, status = write_article(settings.corpus, article, replace=args.replace)
+                target, status = write_article(
+                    settings.corpus, article, replace=args.replace, correct=True
+                )
             except QAError as error:
                 print(f"rejected {name} ({article.id}): {error}", file=sys.stderr)
                 rejected += 1

@@ -159,7 +159,7 @@ class Watcher:
             try:
                 article = entry_article(entry, feed, stem=feed_stem(url), number=number)
                 article = complete(article, self.limits)
-                target, status = write_article(self.corpus, article)
+                target, status = write_article(self.corpus, article, correct=True)
             except (ArticleError, Conflict) as error:
                 self.report(f"feed {url} entry {number}: {error}")
             else:
