@@ -16,7 +16,11 @@ from urllib.parse import urlsplit
 from qa.articles import Article, make_article, split_paragraphs, url_id
 from qa.errors import ArticleError
 
-MIN_TEXT_CHARS = 150  # less than this is a teaser or a page of links, not an article
+MIN_TEXT_CHARS = 150  # fewer characters of sentences: a teaser or a page of links
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_FURNITURE = re.compile(
+    r"^(by|published|updated|posted|last (updated|modified)|photo|image|video|listen)\b", re.I
+)
 _BLOCK_TAGS = (
     *("p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre"),
     *("table", "tr", "section", "article", "header", "footer", "figure", "figcaption"),
@@ -39,6 +43,7 @@ def parse_page(
     `defaults` fill in fields the page lacks (a feed entry's title, date or source).
     """
     import trafilatura
+    from trafilatura.utils import load_html
 
     if isinstance(data, bytes) and b"\x00" in data[:8192]:
         raise ArticleError("the file is binary, not an HTML page")
@@ -49,6 +54,7 @@ def parse_page(
         url=url,
         with_metadata=True,
         include_comments=False,
+        include_tables=False,  # layout tables of old sites, odds and score widgets
         include_images=False,
         include_links=False,
         deduplicate=False,
@@ -56,19 +62,20 @@ def parse_page(
     defaults = defaults or {}
     if document is None or not (document.text or "").strip():
         raise ArticleError("no article found in the page")
-    title = document.title or defaults.get("title")
+    tree = load_html(data)
+    paragraphs = split_paragraphs(document.text.replace("\n", "\n\n"))
+    title = _headline(document.title, tree) or defaults.get("title")
     if not title:
         raise ArticleError("no article found in the page (it has no title)")
-    paragraphs = split_paragraphs(document.text.replace("\n", "\n\n"))
-    if paragraphs and _same_text(paragraphs[0], title):  # the headline, repeated as text
-        paragraphs = paragraphs[1:]
-    if sum(len(p) for p in paragraphs) < MIN_TEXT_CHARS:
+    paragraphs = _without_header(paragraphs, title)
+    prose = sum(len(p) for p in paragraphs if len(p) >= 80 and _SENTENCE_END.search(p))
+    if prose < MIN_TEXT_CHARS:
         raise ArticleError(
-            f"no article found in the page (only {sum(len(p) for p in paragraphs)} "
-            "characters of text)"
+            f"no article found in the page (only {prose} characters of sentences: "
+            "a page of links or headlines, or too short)"
         )
     page_url = _http_url(document.url) or _http_url(url) or defaults.get("url")
-    published, updated = page_dates(data, url=page_url)
+    published, updated = page_dates(tree, url=page_url)
     article_id = url_id(page_url) if page_url else fallback_id
     if not article_id:
         raise ArticleError("the page has no url to name it by")
@@ -87,14 +94,12 @@ def parse_page(
     )
 
 
-def page_dates(data: bytes | str, *, url: str | None = None) -> tuple[str | None, str | None]:
-    """The published date of a page and its updated date (None unless later than published).
-
-    The page's own metadata (OpenGraph, JSON-LD, <time>) wins over a date in its url."""
+def page_dates(tree: Any, *, url: str | None = None) -> tuple[str | None, str | None]:
+    """The published date of a parsed page and its updated date (None unless later than
+    published). The page's own metadata (OpenGraph, JSON-LD, <time>) wins over a date in its
+    url."""
     from htmldate import find_date
-    from trafilatura.utils import load_html
 
-    tree = load_html(data)
     if tree is None:
         return None, None
     options: dict[str, Any] = {"url": url, "deferred_url_extractor": True}
@@ -126,6 +131,56 @@ def html_paragraphs(fragment: str) -> list[str]:
     return split_paragraphs(root.text_content())
 
 
+def _headline(found: str | None, tree: Any) -> str | None:
+    """The extractor's title, unless it is one part of the page's <title> and another part,
+    of more words, stands on the page as an element of its own: the headline of a site that
+    puts its name first ("The Prairie Gazette - Grain elevator fire contained ...")."""
+    page_title = _page_title(tree)
+    if not page_title or not found:
+        return found or page_title
+    parts = [p.strip() for p in re.split(r"\s+[-|–—·]\s+", page_title) if p.strip()]
+    if _key(found) not in {_key(p) for p in parts}:
+        return found  # from the page's metadata or its heading: trusted
+    longer = {_key(p): p for p in parts if len(p.split()) > len(found.split())}
+    body = tree.find(".//body")
+    for element in body.iter() if body is not None and longer else ():
+        if not isinstance(element.tag, str):
+            continue
+        text = element.text_content()
+        if len(text) < 300 and _key(text) in longer:
+            return longer[_key(text)]
+    return found
+
+
+def _without_header(paragraphs: list[str], title: str) -> list[str]:
+    """The text from the story on: without the headline printed again, whatever stood before
+    it (a section name, a date), and the byline and date lines right after it."""
+    for position, paragraph in enumerate(paragraphs[:6]):
+        if _key(paragraph) == _key(title):
+            paragraphs = paragraphs[position + 1 :]
+            break
+    while paragraphs and _is_furniture(paragraphs[0]):
+        paragraphs = paragraphs[1:]
+    return paragraphs
+
+
+def _is_furniture(line: str) -> bool:
+    """A line of page furniture above a story: a byline, a dateline, a date."""
+    if len(line) < 150 and _FURNITURE.match(line):
+        return True
+    return len(line) < 40 and not _SENTENCE_END.search(line)
+
+
+def _page_title(tree: Any) -> str | None:
+    element = tree.find(".//title") if tree is not None else None
+    text = element.text_content() if element is not None else None
+    return " ".join(text.split()) if text else None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", "", text).lower()
+
+
 def _looks_like_html(data: bytes | str) -> bool:
     head = data[:4096].lower() if isinstance(data, str) else data[:4096].lower().decode("latin-1")
     return bool(re.search(r"<(!doctype html|html|head|body|article|p|div|title|meta)\b", head))
@@ -135,10 +190,6 @@ def _authors(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(name.strip() for name in value.split(";") if name.strip())
-
-
-def _same_text(first: str, second: str) -> bool:
-    return re.sub(r"\W+", "", first).lower() == re.sub(r"\W+", "", second).lower()
 
 
 def _http_url(value: str | None) -> str | None:
