@@ -73,7 +73,9 @@ def read_feed(data: bytes) -> Feed:
                 title=entry.get("title"),
                 url=entry.get("link"),
                 date=_struct_time(entry.get("published_parsed")) or entry.get("published"),
-                updated=_struct_time(entry.get("updated_parsed")) or entry.get("updated"),
+                # dict.get: feedparser's own get() maps a missing "updated" to "published"
+                updated=_struct_time(dict.get(entry, "updated_parsed"))
+                or dict.get(entry, "updated"),
                 authors=tuple(a.get("name", "") for a in entry.get("authors", []) if a.get("name")),
                 content="\n".join(c.get("value", "") for c in content) or None,
                 summary=entry.get("summary"),
