@@ -86,7 +86,9 @@ def test_qa_add_urls_reports_each_failure_on_its_own_line(web, tmp_path, capsys,
     monkeypatch.setenv("QA_FETCH_MAX_BYTES", str(1 * MB))
     corpus = tmp_path / "corpus"
     good_page = web.set("/story", Route(page("tech-site.html")))
-    good_feed = web.set("/feed.xml", Route((FEEDS / "wire-rss2.xml").read_bytes(), "application/rss+xml"))
+    good_feed = web.set(
+        "/feed.xml", Route((FEEDS / "wire-rss2.xml").read_bytes(), "application/rss+xml")
+    )
     failing = [
         web.set("/missing", Route(b"", status=404)),
         web.set("/slow", Route(page("tech-site.html"), delay=5)),
@@ -129,6 +131,8 @@ def test_a_page_added_again_with_changed_text_is_a_correction(web, tmp_path, cap
 
 def test_files_and_urls_mix(web, tmp_path: Path, capsys):
     corpus = tmp_path / "corpus"
-    url = web.set("/feed.json", Route((FEEDS / "newsletter.json").read_bytes(), "application/feed+json"))
+    url = web.set(
+        "/feed.json", Route((FEEDS / "newsletter.json").read_bytes(), "application/feed+json")
+    )
     assert main(["add", str(PAGES / "amp-page.html"), url, "--corpus", str(corpus)]) == 1
     assert "3 written, 1 rejected" in capsys.readouterr().out
