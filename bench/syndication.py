@@ -256,13 +256,13 @@ def scaled(n: int, seed: int = 7) -> list[Article]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    parser.add_argument("--split", choices=("dev", "test", "both", "none"), default="both")
     parser.add_argument("--scale", type=int, default=0, help="also time this many articles")
     parser.add_argument("--write", type=Path, help="write the set's files to this folder")
     args = parser.parse_args()
     if not CORPUS.exists():
         raise SystemExit(f"MultiHop-RAG not found at {CORPUS} (set QA_SHARED_DATA)")
-    splits = ("dev", "test") if args.split == "both" else (args.split,)
+    splits = {"both": ("dev", "test"), "none": ()}.get(args.split, (args.split,))
     for split in splits:
         data = build_set(split)
         result = measure(data)
@@ -277,11 +277,12 @@ def main() -> None:
             (folder / "groups.json").write_text(json.dumps(data.groups, indent=1))
     if args.scale:
         articles = scaled(args.scale)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         found = find_story_groups(articles)
         print(
             f"{args.scale} articles grouped in {time.perf_counter() - started:.1f} s "
-            f"({len(found.groups)} in groups)"
+            f"({time.process_time() - cpu:.1f} s of CPU; {len(found.groups)} in groups; "
+            f"load average {os.getloadavg()[0]:.1f})"
         )
 
 

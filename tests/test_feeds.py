@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from qa.articles import read_file
-from qa.settings import REPOSITORY
 from qa.feeds import looks_like_feed
+from qa.settings import REPOSITORY
 
 FEEDS = REPOSITORY / "tests" / "data" / "feeds"
 

@@ -16,12 +16,69 @@ from qa.stories import STORIES_FILE, StoryConfig, find_story_groups, shingle_has
 
 from .conftest import MULTIHOP_CORPUS, shared_data_or_skip
 
-WORDS = (
-    "the council said on monday that the new bridge over the river would open next spring after "
-    "delays caused by flooding and a shortage of steel while residents have waited for years "
-    "officials added that tolls would not be charged during the first six months of operation "
-    "engineers inspected the foundations in march and found no damage from the winter storms"
-).split()
+WORDS = [
+    "the",
+    "council",
+    "said",
+    "on",
+    "monday",
+    "that",
+    "the",
+    "new",
+    "bridge",
+    "over",
+    "the",
+    "river",
+    "would",
+    "open",
+    "next",
+    "spring",
+    "after",
+    "delays",
+    "caused",
+    "by",
+    "flooding",
+    "and",
+    "a",
+    "shortage",
+    "of",
+    "steel",
+    "while",
+    "residents",
+    "have",
+    "waited",
+    "for",
+    "years",
+    "officials",
+    "added",
+    "that",
+    "tolls",
+    "would",
+    "not",
+    "be",
+    "charged",
+    "during",
+    "the",
+    "first",
+    "six",
+    "months",
+    "of",
+    "operation",
+    "engineers",
+    "inspected",
+    "the",
+    "foundations",
+    "in",
+    "march",
+    "and",
+    "found",
+    "no",
+    "damage",
+    "from",
+    "the",
+    "winter",
+    "storms",
+]
 
 
 def text(seed: int, words: int = 300) -> str:
