@@ -101,6 +101,10 @@ def main() -> None:
         marks = [("yes" if ok else "**no**") for ok in (r.title, r.date, r.body_start, r.clean)]
         print(f"| {r.name} | {' | '.join(marks)} | {', '.join(r.extra)} | {r.note[:80]} |")
     print()
+    held = [r for r in results if r.name.startswith("heldout-")]
+    if held:
+        right = sum(r.right for r in held)
+        print(f"held-out pages (written after the rules were settled): {right} of {len(held)} right")
     print(
         f"{figures['pages']} pages: title, date and body start right for {figures['right']:.1%}"
         f" (title {figures['title']:.1%}, date {figures['date']:.1%}, body start"
