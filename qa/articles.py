@@ -438,13 +438,18 @@ def write_article(
 
 def as_correction(old: Article, new: Article) -> Article:
     """`new`, read again from `old`'s url, as what replaces `old`: `old` itself when nothing
-    but the updated date differs; else `new` with `old`'s date when it has none, and updated
-    when the page says so (a later date than `old` had) or else now."""
+    but the updated date differs, or when `new` is only a summary of the full text `old` has;
+    `new` as it is when it completes a summary; else `new` with `old`'s date when it has none,
+    and updated when the page says so (a later date than `old` had) or else now."""
     from dataclasses import replace
 
     new = replace(new, date=new.date or old.date)
     if replace(new, updated=None).content_hash == replace(old, updated=None).content_hash:
         return old
+    if new.partial and not old.partial:
+        return old
+    if old.partial and not new.partial:
+        return new
     if not new.updated or (old.updated is not None and new.updated <= old.updated):
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         new = replace(new, updated=now.isoformat())

@@ -136,3 +136,19 @@ def test_files_and_urls_mix(web, tmp_path: Path, capsys):
     )
     assert main(["add", str(PAGES / "amp-page.html"), url, "--corpus", str(corpus)]) == 1
     assert "3 written, 1 rejected" in capsys.readouterr().out
+
+
+def test_a_full_page_completes_a_summary_and_a_summary_never_replaces_a_full_text(tmp_path):
+    from dataclasses import replace
+
+    from qa.articles import read_file, write_article
+
+    (full,) = read_file(PAGES / "wire-agency.html").articles
+    summary = replace(full, body="The canal will allow fewer ships.", partial=True, updated=None)
+    target, status = write_article(tmp_path, summary, correct=True)
+    assert status == "added"
+    assert write_article(tmp_path, full, correct=True)[1] == "corrected"
+    completed = read_file(target).articles[0]
+    assert not completed.partial and completed.updated is None  # completed, not corrected
+    assert write_article(tmp_path, summary, correct=True)[1] == "unchanged"
+    assert "PANAMA CITY" in target.read_text()
