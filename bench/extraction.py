@@ -104,7 +104,7 @@ def main() -> None:
     held = [r for r in results if r.name.startswith("heldout-")]
     if held:
         right = sum(r.right for r in held)
-        print(f"held-out pages (written after the rules were settled): {right} of {len(held)} right")
+        print(f"held-out pages (written after the rules were settled): {right} of {len(held)}")
     print(
         f"{figures['pages']} pages: title, date and body start right for {figures['right']:.1%}"
         f" (title {figures['title']:.1%}, date {figures['date']:.1%}, body start"
