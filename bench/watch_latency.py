@@ -20,12 +20,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from qa.settings import REPOSITORY
-from tests.webserver import Route, local_web  # the tests' loopback server
 
 SAMPLE = REPOSITORY / "corpus" / "000_4ad6565441a0296c.txt"
 TOPICS = [  # an entry each, and a question only it answers
@@ -53,6 +54,34 @@ def feed(entries: list[tuple[str, str, str]]) -> bytes:
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>{items}'
         "</channel></rss>"
     ).encode()
+
+
+class FeedServer:
+    """The feed on loopback, served from memory; `body` may be replaced while it runs."""
+
+    def __init__(self) -> None:
+        owner = self
+        self.body = b""
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}/feed.xml"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def ask(port: int, question: str) -> dict:
@@ -101,30 +130,31 @@ def main() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     paths = ["--corpus", str(corpus), "--index", str(index)]
     processes: list[subprocess.Popen] = []
+    web = FeedServer()
     try:
-        with local_web() as web:
-            published = [TOPICS[0]]
-            feed_url = web.set("/feed.xml", Route(feed(published), "application/rss+xml"))
-            log = (root / "serve.log").open("w")
-            serve = [sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", "1"]
-            processes.append(
-                subprocess.Popen([*serve, *paths], stdout=log, stderr=log, env=env, cwd=root)
-            )
-            watch = [sys.executable, "-m", "qa", "watch", feed_url, "--every", args.every]
-            processes.append(
-                subprocess.Popen([*watch, *paths], stdout=log, stderr=log, env=env, cwd=root)
-            )
-            if wait(lambda: cited(port, TOPICS[0][2], "Glacier report"), 600) is None:
-                raise SystemExit(f"the first entry never reached the server; see {root}/serve.log")
-            print(f"qa watch --every {args.every}: seconds from publishing to an answer citing it")
-            for entry in TOPICS[1 : 1 + args.entries]:
-                published.append(entry)
-                web.set("/feed.xml", Route(feed(published), "application/rss+xml"))
-                name, _, question = entry
-                seconds = wait(lambda q=question, n=name: cited(port, q, f"{n} report"), 300)
-                shown = f"{seconds:.1f} s" if seconds is not None else "not within 300 s"
-                print(f"  {name}: {shown}", flush=True)
+        published = [TOPICS[0]]
+        web.body = feed(published)
+        log = (root / "serve.log").open("w")
+        serve = [sys.executable, "-m", "qa", "serve", "--port", str(port), "--workers", "1"]
+        processes.append(
+            subprocess.Popen([*serve, *paths], stdout=log, stderr=log, env=env, cwd=root)
+        )
+        watch = [sys.executable, "-m", "qa", "watch", web.url, "--every", args.every]
+        processes.append(
+            subprocess.Popen([*watch, *paths], stdout=log, stderr=log, env=env, cwd=root)
+        )
+        if wait(lambda: cited(port, TOPICS[0][2], "Glacier report"), 600) is None:
+            raise SystemExit(f"the first entry never reached the server; see {root}/serve.log")
+        print(f"qa watch --every {args.every}: seconds from publishing to an answer citing it")
+        for entry in TOPICS[1 : 1 + args.entries]:
+            published.append(entry)
+            web.body = feed(published)
+            name, _, question = entry
+            seconds = wait(lambda q=question, n=name: cited(port, q, f"{n} report"), 300)
+            shown = f"{seconds:.1f} s" if seconds is not None else "not within 300 s"
+            print(f"  {name}: {shown}", flush=True)
     finally:
+        web.close()
         for process in processes:
             process.send_signal(signal.SIGTERM)
         for process in processes:

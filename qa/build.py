@@ -147,9 +147,10 @@ def build_index(
         else:
             report.unchanged.append(article.id)
             if reusable is not None:
-                for row in old_rows.get(article.id, []):
-                    passages.append(reusable.passages[row])
-                    vectors.append(reusable.store.vectors()[row])
+                rows = old_rows.get(article.id, [])
+                passages += [reusable.passages[row] for row in rows]
+                if rows:
+                    vectors += list(reusable.store.get(np.asarray(rows)))
                 continue
         for passage in chunk_article(article, embedder.count_tokens, config):
             to_embed.append((len(passages), embedding_text(article, passage, config)))

@@ -128,12 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Index the benchmark's articles (cached by content hash under QA_CACHE) "
         "and ask every question; print a table of metrics per method.",
     )
-    evaluate.add_argument("--format", required=True, choices=("multihop-rag", "squad"))
+    evaluate.add_argument("--format", required=True, choices=sorted(_eval_formats()))
     evaluate.add_argument(
-        "--corpus", dest="corpus_file", type=Path, metavar="FILE", help="multihop-rag articles"
+        "--corpus", dest="corpus_file", type=Path, metavar="FILE", help="the articles (JSON)"
     )
-    evaluate.add_argument("--queries", type=Path, metavar="FILE", help="multihop-rag queries")
-    evaluate.add_argument("--data", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    evaluate.add_argument("--queries", type=Path, metavar="FILE", help="the questions")
+    evaluate.add_argument(
+        "--data", type=Path, metavar="FILE", help="articles and questions in one file (squad)"
+    )
     evaluate.add_argument(
         "--methods",
         default="hybrid,bm25,dense",
@@ -182,14 +184,14 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.answers import parse_ask_request
+    from qa import contract
     from qa.service import QAService
 
     payload: dict[str, Any] = {"question": args.question}
     if args.k is not None:
         payload["k"] = args.k
-    request = parse_ask_request(payload, settings)
-    result = QAService(settings).ask(request)
+    request = contract.parse(contract.AskRequest, payload, settings)
+    result = QAService(settings).ask(request).model_dump(mode="json")
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0
@@ -305,40 +307,36 @@ def fetch_limits(settings: Settings) -> Any:
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from qa import evaluate
     from qa.embedding import SentenceTransformerEmbedder
+    from qa.evals import FORMATS
+    from qa.evals.runner import LATENCY_KEYS, METHODS, EvalFiles, RunOptions, evaluate, report
     from qa.threads import request_threads
 
+    benchmark = FORMATS[args.format]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in evaluate.METHODS]
+    unknown = [m for m in methods if m not in METHODS]
     if not methods or unknown:
-        raise QAError(f"--methods takes a list of {', '.join(evaluate.METHODS)}, not {unknown}.")
-    needed = ("corpus_file", "queries") if args.format == "multihop-rag" else ("data",)
-    for name in needed:
-        path = getattr(args, name)
-        option = "--corpus" if name == "corpus_file" else f"--{name}"
+        raise QAError(f"--methods takes a list of {', '.join(METHODS)}, not {unknown}.")
+    files = EvalFiles(corpus=args.corpus_file, queries=args.queries, data=args.data)
+    for name in benchmark.needs:
+        path = getattr(files, name)
         if path is None:
-            raise QAError(f"qa eval --format {args.format} needs {option} FILE.")
+            raise QAError(f"qa eval --format {args.format} needs --{name} FILE.")
         if not path.is_file():
-            raise QAError(f"{option}: no such file {path}.")
+            raise QAError(f"--{name}: no such file {path}.")
     embedder = SentenceTransformerEmbedder.from_settings(settings)  # as /ask embeds questions
-    options = evaluate.RunOptions(
-        methods, progress=True, threads=request_threads(settings.workers, settings.threads)
-    )  # and on as many cores
-    if args.format == "multihop-rag":
-        results = evaluate.evaluate_multihop(
-            args.corpus_file, args.queries, embedder, settings.cache, options
-        )
-        keys: tuple[str, ...] = evaluate.MULTIHOP_KEYS
-    else:
-        results = evaluate.evaluate_squad(args.data, embedder, settings.cache, options)
-        keys = evaluate.SQUAD_KEYS
-    first = results[methods[0]]
-    print(f"{args.format}: {int(first['queries'])} questions")
-    print(evaluate.format_table(results, keys))
+    options = RunOptions(  # and on as many cores
+        methods,
+        progress=True,
+        threads=request_threads(settings.workers, settings.threads),
+        settings=settings,
+    )
+    results = evaluate(benchmark, files, embedder, settings.cache, options)
+    print(report(benchmark, results))
     if args.json:
+        first = results[methods[0]]
         summary: dict[str, Any] = {
-            key: round(first[key], 4) for key in (*keys, *evaluate.LATENCY_KEYS)
+            key: round(first[key], 4) for key in (*benchmark.keys, *LATENCY_KEYS) if key in first
         }
         summary |= {"format": args.format, "method": methods[0], "queries": int(first["queries"])}
         summary["methods"] = {
@@ -347,6 +345,12 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         }
         print(json.dumps(summary))
     return 0
+
+
+def _eval_formats() -> list[str]:
+    from qa.evals import FORMATS
+
+    return list(FORMATS)
 
 
 def _add_paths(parser: argparse.ArgumentParser, *, corpus: bool, index: bool = True) -> None:

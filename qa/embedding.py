@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.errors import QAError
+from qa.errors import MODEL_UNAVAILABLE, QAError
 from qa.settings import DEFAULT_MODEL, Settings
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,7 @@ BATCH_SIZE = 32  # texts per forward pass when embedding documents
 
 
 class ModelError(QAError):
-    code = "model_unavailable"
-    http_status = 503
+    code = MODEL_UNAVAILABLE
 
 
 class Embedder(Protocol):

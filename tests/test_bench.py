@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import run
-from bench.speed_tables import percentiles_ms
+from bench.common import percentiles_ms
 from qa.vectors import APPROXIMATE_FROM
 
 

@@ -425,7 +425,9 @@ def test_invalid_articles_are_400s_and_write_nothing(admin_client, settings, pay
 
 
 def test_adding_needs_a_json_body(admin_client):
-    response = admin_client.post("/articles", data=b"{oops", headers=bearer(TOKEN))
+    response = admin_client.post(
+        "/articles", data=b"{oops", headers=bearer(TOKEN), content_type="application/json"
+    )
     assert_error(response, 400, "invalid_json")
 
 

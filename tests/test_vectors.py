@@ -89,4 +89,4 @@ def test_build_records_the_approximate_store_in_the_manifest(tmp_path: Path, mon
     index = load_index(tmp_path)
     assert index.manifest.store == "ivf_sq8"
     assert index.store.kind == "ivf_sq8"
-    assert index.store.search(index.store.vectors()[1], 1)[1][0][0] == 1
+    assert index.store.search(index.store.get(np.array([1]))[0], 1)[1][0][0] == 1
