@@ -268,8 +268,8 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
         print("qa watch: stopping after the step in progress", file=sys.stderr, flush=True)
         stop.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, request_stop)
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, request_stop) for signum in stopping}
     embedder = None
 
     def index() -> str:
@@ -295,7 +295,11 @@ def run_watch(args: argparse.Namespace, settings: Settings) -> int:
         report=report,
     )
     print(f"Watching {len(watcher.feeds)} feed(s) every {args.every}.", flush=True)
-    watcher.run(once=args.once)
+    try:
+        watcher.run(once=args.once)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     print("qa watch: stopped.", flush=True)
     return 0
 

@@ -196,3 +196,14 @@ def _indexed_titles(index: Path) -> set[str]:
         return {article.title for article in load_index(index).articles.values()}
     except QAError:
         return set()
+
+
+def test_qa_watch_mistakes_are_one_line(tmp_path, capsys):
+    from qa.cli import main
+
+    corpus = ["--corpus", str(tmp_path / "corpus")]
+    assert main(["watch", "feed.xml", *corpus]) == 1
+    assert capsys.readouterr().err == "qa: error: 'feed.xml' is not an http(s) address of a feed.\n"
+    assert main(["watch", "https://example.org/feed", "--every", "soon", *corpus]) == 1
+    assert "--every takes seconds or minutes" in capsys.readouterr().err
+    assert not (tmp_path / "corpus").exists()
