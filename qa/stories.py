@@ -13,6 +13,7 @@ number of articles and LSH finds candidates without comparing every pair, so thi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import string
 import zlib
 from collections.abc import Iterable
@@ -81,6 +82,10 @@ class StoryGroups:
         ):
             raise ValueError("the story groups are not a mapping of article ids to group ids")
         return cls(groups=groups, config=data.get("config", {}))
+
+
+# The last sketch_all call's config and sketches, by digest of the text sketched.
+_last: tuple[StoryConfig | None, dict[bytes, tuple[np.ndarray, int] | None]] = (None, {})
 
 
 def find_story_groups(
@@ -153,21 +158,49 @@ def sketch_all(
 
     The values are exactly datasketch's `MinHash(num_perm, seed).update_batch(shingles)` in its
     default "affine32" scheme (a test checks it), computed for many articles at once: datasketch
-    updates one set at a time, about 0.4 ms an article here, too slow for 100k of them."""
+    updates one set at a time, about 0.4 ms an article here, too slow for 100k of them. The
+    previous call's sketches are kept (by a digest of the text sketched), so a process that
+    builds again and again (`qa watch`, `qa serve` adding articles) sketches only new text."""
+    global _last
+    cache = _last[1] if _last[0] == config else {}
+    words: dict[str, int] = {}  # word -> crc32, computed once per distinct word
+    kept: dict[bytes, tuple[np.ndarray, int] | None] = {}
+    rows: list[np.ndarray | None] = []
+    sizes: list[int] = []
+    sketched: list[int] = []
+    to_sketch: list[tuple[int, bytes, np.ndarray]] = []  # row, key, shingles
+    for position, article in enumerate(articles):
+        prefix = article.body[: config.sketch_words * 12]
+        key = hashlib.blake2b(prefix.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if key in cache:
+            known = cache[key]
+        else:
+            shingles = shingle_hashes(prefix, config, words)
+            known = None if shingles.size == 0 else (shingles, int(shingles.size))
+            if known is not None:
+                to_sketch.append((len(rows), key, shingles))
+        kept[key] = known
+        if known is not None:
+            rows.append(known[0] if key in cache else None)
+            sizes.append(known[1])
+            sketched.append(position)
+    for (row, key, _), signature in zip(to_sketch, _minhash([s for _, _, s in to_sketch], config)):
+        rows[row] = signature
+        kept[key] = (signature, int(kept[key][1]))  # type: ignore[index]
+    _last = (config, kept)
+    filled = [row for row in rows if row is not None]  # every row, now
+    signatures = np.vstack(filled) if filled else np.zeros((0, config.num_perm), np.uint32)
+    return signatures.astype(np.uint32), np.array(sizes, dtype=np.int64), sketched
+
+
+def _minhash(sets: list[np.ndarray], config: StoryConfig) -> np.ndarray:
+    """The MinHash signature of each set of shingle hashes, in batches of about a million."""
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=config.num_perm, seed=config.seed).permutations
-    words: dict[str, int] = {}  # word -> crc32, computed once per distinct word
-    sets: list[np.ndarray] = []
-    sketched: list[int] = []
-    for position, article in enumerate(articles):
-        shingles = shingle_hashes(article.body, config, words)
-        if shingles.size:
-            sets.append(shingles)
-            sketched.append(position)
     signatures = np.empty((len(sets), config.num_perm), dtype=np.uint32)
     start = 0
-    while start < len(sets):  # batches of about a million shingles
+    while start < len(sets):
         stop, size = start, 0
         while stop < len(sets) and (size < 1_000_000 or stop == start):
             size += sets[stop].size
@@ -180,7 +213,7 @@ def sketch_all(
                 mixed * a[column] + b[column], offsets
             )
         start = stop
-    return signatures, np.array([s.size for s in sets], dtype=np.int64), sketched
+    return signatures
 
 
 def candidate_pairs(signatures: np.ndarray, config: StoryConfig) -> set[tuple[int, int]]:

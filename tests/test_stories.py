@@ -108,6 +108,15 @@ def test_signatures_are_datasketch_minhashes():
         assert sizes[row] == len(shingles)
 
 
+def test_a_second_sketch_of_the_same_texts_reuses_the_first():
+    config = StoryConfig()
+    articles = [article(f"a{i}", text(i)) for i in range(6)] + [article("tiny", "Too short.")]
+    first = sketch_all(articles, config)
+    again = sketch_all([articles[5], *articles[:3], articles[6]], config)  # some kept, reordered
+    assert np.array_equal(again[0], first[0][[5, 0, 1, 2]])
+    assert again[2] == [0, 1, 2, 3] and list(again[1]) == [first[1][i] for i in (5, 0, 1, 2)]
+
+
 def test_copies_are_grouped_and_other_stories_are_not():
     original = text(1, 500)
     paragraphs = original.split("\n\n")
