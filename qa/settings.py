@@ -47,6 +47,8 @@ class Settings:
     admin_token: str | None = None
     rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit
     worker_timeout: int = 120  # seconds before gunicorn restarts a worker that stopped responding
+    fetch_timeout: float = 20.0  # seconds for one page or feed fetched by `qa add` / `qa watch`
+    fetch_max_bytes: int = 10_000_000  # largest page or feed read, after decompression
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -77,6 +79,8 @@ class Settings:
             ),
             (bool(self.model.strip()), "model must not be empty"),
             (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
+            (self.fetch_timeout > 0, "fetch_timeout must be positive"),
+            (self.fetch_max_bytes >= 1024, "fetch_max_bytes must be at least 1024"),
             (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
         ]
         for ok, message in checks:
@@ -121,6 +125,10 @@ DESCRIPTIONS = {
     "rate_limit": "Requests per client address, such as `60/minute` or `10/second;600/hour` "
     "(429 above it). Unset: no limit.",
     "worker_timeout": "Seconds of silence after which gunicorn kills and restarts a worker.",
+    "fetch_timeout": "Seconds allowed for fetching one page or feed (`qa add URL`, `qa watch`), "
+    "connection, redirects and body together.",
+    "fetch_max_bytes": "The largest page or feed read, counted after decompression; a larger "
+    "one is refused.",
 }
 
 ENV_PREFIX = "QA_"

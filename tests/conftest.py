@@ -55,3 +55,12 @@ def client(app):
 @pytest.fixture
 def empty_settings(tmp_path: Path) -> Settings:
     return Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+
+
+@pytest.fixture
+def web():
+    """A real HTTP server on 127.0.0.1 (tests/webserver.py), stopped after the test."""
+    from .webserver import local_web
+
+    with local_web() as server:
+        yield server
