@@ -24,6 +24,7 @@ from qa.chunking import ChunkingConfig, Passage, chunk_article, embedding_text
 from qa.embedding import Embedder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index
+from qa.stories import STORIES_FILE, find_story_groups
 from qa.vectors import FaissStore
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,11 @@ class BuildReport:
     kept: list[str] = field(default_factory=list)  # indexed articles whose file now has problems
     passages_embedded: int = 0
     passages_total: int = 0
+    stories: int = 0  # groups of articles that are copies of one story
     seconds: float = 0.0
     version: str = ""  # the live version after the build: the new one, or the one kept
     published: bool = False  # whether this build made `version`
+    refused: bool = False  # a strict build that met files it could not read: nothing published
 
     @property
     def up_to_date(self) -> bool:
@@ -60,6 +63,15 @@ class BuildReport:
             f"{self.passages_embedded} passages embedded, {self.passages_total} in the index; "
             f"{self.seconds:.1f} s"
         )
+
+    def headline(self) -> str:
+        """The closing line: the version this build published, or the one still live."""
+        live = f"index version {self.version}" if self.version else "no index"
+        if self.published:
+            return f"Index version {self.version}: {self.summary()}"
+        if self.refused:
+            return f"Nothing published (--strict, {len(self.problems)} skipped); {live} is live."
+        return f"Up to date: {live} is live; {self.summary()}"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -112,6 +124,7 @@ def build_from_corpus(
         kept = _kept_despite_problems(previous, scan.articles, scan.problems)
         if strict and scan.problems:
             report = _unpublished(scan.articles + kept, previous)
+            report.refused = True
         else:
             report = build_index(
                 scan.articles + kept,
@@ -159,9 +172,10 @@ def build_index(
     to_embed: list[tuple[int, str]] = []
     for article in tqdm(articles, desc="Chunking", unit="article", disable=not progress):
         if reusable is not None and article.id in unchanged:
-            for row in old_rows.get(article.id, []):
-                passages.append(reusable.passages[row])
-                vectors.append(reusable.store.vectors()[row])
+            rows = old_rows.get(article.id, [])
+            passages += [reusable.passages[row] for row in rows]
+            if rows:
+                vectors += list(reusable.store.get(np.asarray(rows)))
             continue
         for passage in chunk_article(article, embedder.count_tokens, config):
             to_embed.append((len(passages), embedding_text(article, passage, config)))
@@ -181,6 +195,10 @@ def build_index(
         else np.zeros((0, embedder.dimension), dtype=np.float32)
     )
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
+    started = time.perf_counter()
+    stories = find_story_groups(articles)  # over all articles: a new one may copy an old one
+    report.stories = len(set(stories.groups.values()))
+    log.debug("Story groups: %d, in %.1f s", report.stories, time.perf_counter() - started)
     manifest = IndexManifest(
         model_id=embedder.model_id,
         dimension=embedder.dimension,
@@ -197,6 +215,7 @@ def build_index(
         articles=articles,
         passages=passages,
         store=store,
+        stories=stories,
     )
     report.version = published.manifest.version
     report.published = True
@@ -230,7 +249,8 @@ def _unpublished(articles: list[Article], live: Index | None) -> BuildReport:
 
 def _holds_exactly(index: Index, articles: list[Article]) -> bool:
     """Whether `index` already holds these articles, as they are, from the same files (so a
-    new version would be the same), with the BM25 index of the current format."""
+    new version would be the same), with the BM25 index and the story groups of the current
+    format."""
     hashes = {article.id: article.content_hash for article in articles}
     return (
         len(hashes) == len(articles)
@@ -238,6 +258,8 @@ def _holds_exactly(index: Index, articles: list[Article]) -> bool:
         and all(index.articles[a.id].path == a.path for a in articles)
         and index.lexical is not None
         and index.lexical.passage_terms is not None
+        and index.path is not None
+        and (index.path / STORIES_FILE).is_file()
     )
 
 

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _announced: list[bool] = []  # in the master: whether the announcing process was started
 
 
-class _Server(BaseApplication):
+class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no types
     def __init__(self, settings: Settings, announce: bool = True) -> None:
         self.settings = settings
         # Shared with the workers forked from here: set by the first one warm, which then alone

@@ -59,7 +59,7 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
-    def vectors(self) -> np.ndarray: ...
+    def get(self, rows: np.ndarray) -> np.ndarray: ...
 
     def save(self, folder: Path) -> None: ...
 
@@ -117,7 +117,13 @@ class FaissStore:
     def count(self) -> int:
         return int(self._index.ntotal)
 
+    def get(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 vectors of these rows, in the order given."""
+        source = self._rows if self._rows is not None else self._vectors
+        return np.asarray(source[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
     def vectors(self) -> np.ndarray:
+        """Every row (memory-mapped for large stores): for saving and for tests."""
         return self._vectors
 
     def save(self, folder: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +17,7 @@ from qa.index import current_version, load_index
 from qa.query_encoder import cached_query_encoder
 from qa.settings import DEFAULT_MODEL, REPOSITORY, Settings
 
-from .conftest import SAMPLE, SAMPLE_ID, make_corpus
-from .test_rebuild import free_port
+from .support import SAMPLE, SAMPLE_ID, free_port, make_corpus, run_fast_ask
 
 
 @pytest.fixture
@@ -73,25 +71,6 @@ def test_ask_json_is_exactly_the_api_answer(paths, capsys, embedder, monkeypatch
     assert printed == client.post("/ask", json={"question": question}).get_json()
     # and the export is left for the next `qa ask`, which needs no PyTorch
     assert cached_query_encoder(cache, settings.model) is not None
-
-
-FAST_ASK = """
-import json, sys
-from qa.cli import main
-status = [main(["ask", *arguments]) for arguments in json.loads(sys.argv[1])]
-heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
-print(json.dumps({"status": status, "imported": heavy}), file=sys.stderr)
-"""
-
-
-def run_fast_ask(asks: list[list[str]], **environment: str) -> tuple[str, dict]:
-    """`qa ask` (one or more) in a fresh Python; its stdout, and what it imported."""
-    result = subprocess.run(
-        [sys.executable, "-c", FAST_ASK, json.dumps(asks)],
-        cwd=REPOSITORY, env={**os.environ, **environment},
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    return result.stdout, json.loads(result.stderr.strip().splitlines()[-1])
 
 
 def test_ask_with_the_onnx_export_cached_never_imports_torch(paths, embedder, tmp_path):

@@ -3,76 +3,17 @@ answering through it (in a fresh Python that then has not imported PyTorch)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from qa.build import build_from_corpus
 from qa.cli import main
 from qa.index import current_version
-from qa.settings import REPOSITORY, Settings
+from qa.settings import Settings
 
-from .conftest import make_corpus
-from .test_cli import run_fast_ask
-from .test_rebuild import free_port, get_json, post_json
+from .support import make_corpus, post_json, qa_serve_printing, run_fast_ask
 
 QUESTION = "How much wheat did Egypt buy?"
-
-
-@dataclass
-class Served:
-    url: str
-    pid: int  # of `qa serve`, which is gunicorn's master
-    lines: list[str] = field(default_factory=list)  # its stdout and stderr, as they came
-    ready_at: int = -1  # the index of "Ready on ..." in `lines`
-    healthz_when_ready: int = 0  # the status /healthz answered right after "Ready on"
-
-
-@contextlib.contextmanager
-def qa_serve_printing(settings: Settings, home: Path) -> Iterator[Served]:
-    """`qa serve` with $HOME at `home`, until "Ready on" (then /healthz is asked at once)."""
-    port = free_port()
-    env = {**os.environ, "QA_PORT": str(port), "QA_WORKERS": "2", "HOME": str(home)}
-    env.pop("XDG_RUNTIME_DIR", None)  # gunicorn would put its control socket there, or in $HOME
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve",
-         "--corpus", str(settings.corpus), "--index", str(settings.index)],
-        cwd=REPOSITORY, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    served = Served(f"http://127.0.0.1:{port}", process.pid)
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("Ready on ") and not ready.is_set():
-                served.healthz_when_ready = get_json(f"{served.url}/healthz")[0]
-                served.ready_at = len(served.lines)
-                ready.set()
-            served.lines.append(line.rstrip("\n"))
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 300
-        while not ready.wait(0.5):
-            assert process.poll() is None, "\n".join(served.lines)
-            assert time.monotonic() < deadline, "\n".join(served.lines)
-        yield served
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        reader.join(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
-        print("\n".join(served.lines))  # shown when the test fails
 
 
 def precision_lines(lines: list[str]) -> list[str]:
