@@ -28,7 +28,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.articles import Article, read_file
+from qa.articles import Article
+from qa.formats import read_file
 from qa.settings import REPOSITORY
 from qa.stories import StoryConfig, find_story_groups
 

@@ -230,7 +230,8 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.articles import read_file, write_article
+    from qa.corpus import write_article
+    from qa.formats import read_file
     from qa.web import is_url, read_url
 
     rejected = 0

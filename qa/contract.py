@@ -221,7 +221,7 @@ class AskRequest(Request):
 
 
 class NewArticle(Request):
-    """An article for POST /articles; its fields are checked like a file's (qa.articles)."""
+    """An article for POST /articles; its fields are checked like a file's (qa.formats)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     codes: ClassVar[dict[str, str]] = {

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from qa import contract, pipeline
 from qa.answers import article_shape
-from qa.articles import derived_id, make_article, write_article
+from qa.articles import derived_id, make_article
 from qa.build import build_from_corpus
+from qa.corpus import write_article
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from qa.errors import INDEX_WRITE_FAILED, IndexUnavailable, NotFound
 from qa.index import LiveIndex
