@@ -7,9 +7,9 @@ whole or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,8 +113,9 @@ def as_correction(old: Article, new: Article) -> Article:
     but the updated date differs, or when `new` is only a summary of the full text `old` has;
     `new` as it is when it completes a summary; else `new` with `old`'s date when it has none,
     and updated when the page says so (a later date than `old` had) or else now."""
-    new = replace(new, date=new.date or old.date)
-    if replace(new, updated=None).content_hash == replace(old, updated=None).content_hash:
+    new = dataclasses.replace(new, date=new.date or old.date)
+    unchanged = dataclasses.replace(new, updated=None), dataclasses.replace(old, updated=None)
+    if unchanged[0].content_hash == unchanged[1].content_hash:
         return old
     if new.partial and not old.partial:
         return old
@@ -122,5 +123,5 @@ def as_correction(old: Article, new: Article) -> Article:
         return new
     if not new.updated or (old.updated is not None and new.updated <= old.updated):
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        new = replace(new, updated=now.isoformat())
+        new = dataclasses.replace(new, updated=now.isoformat())
     return new

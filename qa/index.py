@@ -33,6 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
@@ -109,6 +111,21 @@ class Index:
             for member in self.stories.members(group)
             if member != article_id and member in self.articles
         ]
+
+    @cached_property
+    def story_rows(self) -> np.ndarray | None:
+        """Row -> a number for its article's story group (-1 when the article has no copies),
+        for search to cite one copy per story; None when no article has copies. Made once per
+        loaded version, at its first search."""
+        if not self.stories.groups:
+            return None
+        numbers = {group: n for n, group in enumerate(dict.fromkeys(self.stories.groups.values()))}
+        of_article = {article: numbers[group] for article, group in self.stories.groups.items()}
+        return np.fromiter(
+            (of_article.get(passage.article_id, -1) for passage in self.passages),
+            dtype=np.int64,
+            count=len(self.passages),
+        )
 
     @cached_property
     def sources(self) -> list[str]:
