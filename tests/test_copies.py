@@ -10,10 +10,17 @@ import pytest
 
 from qa import contract, pipeline
 from qa.app import create_app
+from qa.articles import Article
 from qa.build import build_from_corpus
-from qa.index import load_index
+from qa.chunking import Passage
+from qa.diversity import Candidate, citable, diversify, story_window
+from qa.index import Index, IndexManifest, load_index
+from qa.lexical import LexicalIndex
+from qa.question import Question
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
+from qa.stories import StoryGroups
+from qa.vectors import FaissStore
 
 from .support import COPIES, COPY_IDS, SAMPLE_ID, assert_error, make_copies_corpus, snapshot
 
@@ -224,3 +231,68 @@ def test_the_url_of_an_article_in_a_file_of_many_is_a_conflict(admin, embedder):
     body = assert_error(client.post("/articles", json=posted, headers=ADMIN), 409, "conflict")
     assert "several.jsonl" in body["error"]["message"]
     assert snapshot(settings.corpus) == before
+
+
+# ---- The selection itself ------------------------------------------------------------------------
+
+
+def test_diversify_takes_one_copy_of_a_story_and_more_of_its_article():
+    chosen = diversify(
+        [
+            Candidate(0, 1.0, "wire", 0, 100, story=7),
+            Candidate(1, 0.99, "herald", 0, 100, story=7),  # the same story, another outlet
+            Candidate(2, 0.9, "wire", 200, 300, story=7),  # another passage of the cited copy
+            Candidate(3, 0.5, "other", 0, 100),
+            Candidate(4, 0.4, "ledger", 0, 100, story=7),
+        ],
+        k=4,
+        article_decay=1,
+        overlap_decay=1,
+    )
+    assert [c.row for c, _ in chosen] == [0, 2, 3]  # fewer than k: nothing else may be cited
+
+
+def test_story_window_counts_a_story_once_but_keeps_its_copies():
+    order = [0, 1, 2, 3, 4, 5]
+    stories = [3, 3, -1, 3, 5, -1]
+    articles = ["wire", "herald", "x", "wire", "y", "z"]
+    # "herald" takes no place (a copy of the better-placed "wire"); "wire" again does.
+    assert story_window(order, stories, articles, 3) == [0, 1, 2, 3]
+    assert story_window(order, [-1] * 6, articles, 3) == [0, 1, 2]
+    assert citable(stories, articles) == 5  # wire twice, x, y, z
+    assert citable([1, 1, 1], ["a", "b", "c"]) == 1
+
+
+def test_copies_crowding_the_pools_do_not_shorten_the_answer(embedder):
+    """Six outlets print one story; the candidate pools (three deep here) hold nothing else,
+    so search fetches deeper until other stories can fill the places."""
+    story = "Grain exports from the port of Odesa resumed on Monday after a pause of two weeks."
+    outlets = [f"outlet{i}" for i in range(6)]
+    articles = [Article(id=o, title="Grain exports resume", body=story, source=o) for o in outlets]
+    articles += [
+        Article(id="rain", title="Rain", body="Heavy rain flooded the grain stores of a farm."),
+        Article(id="ports", title="Ports", body="Port workers went on strike over pay on Monday."),
+        Article(id="wheat", title="Wheat", body="Wheat prices fell after the export deal."),
+    ]
+    index = tiny_index(embedder, articles, StoryGroups({o: "outlet0" for o in outlets}))
+    question = Question.analyse("Did grain exports from Odesa resume?", index)
+    config = SearchConfig(pool=3, rerank_depth=3)
+    hits = Searcher(embedder, config).search(index, question, 3)
+    assert len(hits) == 3
+    assert len([h for h in hits if h.article.id in outlets]) == 1
+    assert {a.id for a in hits[0].copies} | {hits[0].article.id} == set(outlets)
+    assert [h.copies for h in hits[1:]] == [(), ()]
+
+
+def tiny_index(embedder, articles, stories):
+    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
+    vectors = embedder.encode_documents([a.body for a in articles])
+    manifest = IndexManifest("m", vectors.shape[1], len(articles), len(passages), {}, {}, "now")
+    return Index(
+        manifest,
+        {a.id: a for a in articles},
+        passages,
+        FaissStore(vectors),
+        lexical=LexicalIndex.for_passages(articles, passages),
+        stories=stories,
+    )
