@@ -224,6 +224,13 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"    {cite['article_id']}, characters {cite['start']}-{cite['end']}")
         if cite["url"]:
             print(f"    {cite['url']}")
+        if cite.get("updated"):
+            print(f"    updated {cite['updated']}")
+        if cite.get("copies"):  # the same story from other outlets
+            print(
+                "    also reported by "
+                + ", ".join(c["source"] or c["title"] for c in cite["copies"])
+            )
         print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
         print()
     return 0

@@ -90,19 +90,14 @@ class Index:
     stories: StoryGroups = field(default_factory=StoryGroups)  # empty before it existed
 
     def story_of(self, article_id: str) -> str | None:
-        """The story group of an article, or None when no other article is a copy of it.
-
-        Articles in one group are copies of one story (the same wire text printed by several
-        outlets, with other headlines, trimmed endings or added paragraphs; see qa.stories).
-        The group id is the id of its first article (earliest date). Two passages whose
-        articles have the same `story_of` come from one story: an answer cites one of them
-        and lists the others with `copies`."""
+        """The story group of an article (the id of its first published article), or None when
+        no other article is a copy of it (qa.stories). An answer cites one article of a group
+        and lists the others as its `copies`."""
         return self.stories.story_of(article_id)
 
     def copies(self, article_id: str) -> list[Article]:
         """The other articles of an article's story group, first published first ([] when it
-        has none): what a citation lists as "copies" ({article_id, title, source, date, url})
-        and what `GET /articles/<id>` can show as "also reported by"."""
+        has none): the `copies` of its citations and of `GET /articles/<id>`."""
         group = self.stories.story_of(article_id)
         if group is None:
             return []
@@ -114,18 +109,9 @@ class Index:
 
     @cached_property
     def story_rows(self) -> np.ndarray | None:
-        """Row -> a number for its article's story group (-1 when the article has no copies),
-        for search to cite one copy per story; None when no article has copies. Made once per
-        loaded version, at its first search."""
-        if not self.stories.groups:
-            return None
-        numbers = {group: n for n, group in enumerate(dict.fromkeys(self.stories.groups.values()))}
-        of_article = {article: numbers[group] for article, group in self.stories.groups.items()}
-        return np.fromiter(
-            (of_article.get(passage.article_id, -1) for passage in self.passages),
-            dtype=np.int64,
-            count=len(self.passages),
-        )
+        """Row -> its article's story group as a number (-1: no copies), made once per loaded
+        version for search; None when no article has copies."""
+        return self.stories.numbers(passage.article_id for passage in self.passages)
 
     @cached_property
     def sources(self) -> list[str]:

@@ -296,3 +296,15 @@ def tiny_index(embedder, articles, stories):
         lexical=LexicalIndex.for_passages(articles, passages),
         stories=stories,
     )
+
+
+def test_qa_ask_names_the_other_outlets(copies_settings, embedder, capsys, monkeypatch):
+    from qa.cli import main
+    from qa.embedding import SentenceTransformerEmbedder
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "from_settings", lambda settings: embedder)
+    assert main(["ask", QUESTION, "--index", str(copies_settings.index)]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if "also reported by" in line]
+    assert line.count(", ") == 1  # the two other outlets of the three
+    assert len([s for s in ("Baltic Wire", "Valley Herald", "The Daily Ledger") if s in line]) == 2
