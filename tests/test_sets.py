@@ -20,7 +20,7 @@ import pytest
 from bench.sets import check_sets, dated
 from bench.sets.common import SETS, Report
 
-from .conftest import MULTIHOP_CORPUS, shared_data_or_skip
+from .support import MULTIHOP_CORPUS, shared_data_or_skip
 
 SCRIPT = SETS / "check_sets.py"
 SET_FILES = sorted(check_sets.CHECKS)

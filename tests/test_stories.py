@@ -14,7 +14,7 @@ from qa.build import build_index
 from qa.index import load_index
 from qa.stories import STORIES_FILE, StoryConfig, find_story_groups, shingle_hashes, sketch_all
 
-from .conftest import MULTIHOP_CORPUS, shared_data_or_skip
+from .support import MULTIHOP_CORPUS, shared_data_or_skip
 
 WORDS = [
     "the",
