@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.articles import Article, read_file
+from qa.articles import Article
+from qa.formats import read_file
 from qa.settings import REPOSITORY
 
 PAGES = REPOSITORY / "tests" / "data" / "pages"

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import MULTIHOP, print_table
-from qa.articles import Article, read_corpus
+from qa.articles import Article
 from qa.build import build_from_corpus
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text
+from qa.corpus import read_corpus
 from qa.embedding import SentenceTransformerEmbedder, resolve_model
 from qa.index import load_index
 from qa.settings import REPOSITORY, Settings

@@ -3,6 +3,7 @@
     python -m bench.syndication                 # precision and recall, dev and test halves
     python -m bench.syndication --scale 100000  # and the time to group 100,000 articles
     python -m bench.syndication --write DIR     # write the set (articles.jsonl, groups.json)
+    python -m bench.syndication --answers       # and answers' top 5 over it (syndicated_answers)
 
 The set: MultiHop-RAG's articles split in two halves by url (dev, to tune qa.stories on; test,
 reported once). In each half some articles are syndicated: each gets 1 to 4 copies, edited the
@@ -28,7 +29,8 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from qa.articles import Article, read_file
+from qa.articles import Article
+from qa.formats import read_file
 from qa.settings import REPOSITORY
 from qa.stories import StoryConfig, find_story_groups
 
@@ -259,6 +261,9 @@ def main() -> None:
     parser.add_argument("--split", choices=("dev", "test", "both", "none"), default="both")
     parser.add_argument("--scale", type=int, default=0, help="also time this many articles")
     parser.add_argument("--write", type=Path, help="write the set's files to this folder")
+    parser.add_argument(
+        "--answers", action="store_true", help="and count copies in answers (slow: asks 512)"
+    )
     args = parser.parse_args()
     if not CORPUS.exists():
         raise SystemExit(f"MultiHop-RAG not found at {CORPUS} (set QA_SHARED_DATA)")
@@ -284,6 +289,11 @@ def main() -> None:
             f"({time.process_time() - cpu:.1f} s of CPU; {len(found.groups)} in groups; "
             f"load average {os.getloadavg()[0]:.1f})"
         )
+
+    if args.answers:
+        from bench import syndicated_answers
+
+        syndicated_answers.main([])
 
 
 if __name__ == "__main__":

@@ -5,13 +5,17 @@ The HTTP app and `qa ask --json` both send what these functions build.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from qa import contract
 from qa.articles import Article
 from qa.grounding import AnswerSentence
 from qa.search import Hit
 
 
-def citation(article: Article, start: int, end: int) -> contract.Citation:
+def citation(
+    article: Article, start: int, end: int, copies: Iterable[Article] = ()
+) -> contract.Citation:
     return contract.Citation(
         article_id=article.id,
         title=article.title,
@@ -20,6 +24,21 @@ def citation(article: Article, start: int, end: int) -> contract.Citation:
         url=article.url,
         start=start,
         end=end,
+        updated=article.updated,
+        authors=list(article.authors),
+        partial=article.partial,
+        copies=[copy_shape(copy) for copy in copies],
+    )
+
+
+def copy_shape(article: Article) -> contract.Copy:
+    """An article as listed among the copies of another (`Index.copies`)."""
+    return contract.Copy(
+        article_id=article.id,
+        title=article.title,
+        source=article.source,
+        date=article.date,
+        url=article.url,
     )
 
 
@@ -27,7 +46,7 @@ def passage(hit: Hit) -> contract.Passage:
     return contract.Passage(
         text=hit.text,
         score=round(hit.score, 6),
-        citation=citation(hit.article, hit.passage.start, hit.passage.end),
+        citation=citation(hit.article, hit.passage.start, hit.passage.end, hit.copies),
     )
 
 
@@ -71,7 +90,8 @@ def ask_response(
     )
 
 
-def article_shape(article: Article) -> contract.Article:
+def article_shape(article: Article, copies: Iterable[Article] = ()) -> contract.Article:
+    """The article view (`GET /articles/<id>`), with the other copies of its story."""
     return contract.Article(
         id=article.id,
         title=article.title,
@@ -80,4 +100,8 @@ def article_shape(article: Article) -> contract.Article:
         url=article.url,
         credits=list(article.credits),
         body=article.body,
+        updated=article.updated,
+        authors=list(article.authors),
+        partial=article.partial,
+        copies=[copy_shape(copy) for copy in copies],
     )

@@ -19,8 +19,9 @@ import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from qa.articles import Article, Problem, read_corpus
+from qa.articles import Article, Problem
 from qa.chunking import ChunkingConfig, Passage, chunk_article, embedding_text
+from qa.corpus import read_corpus
 from qa.embedding import Embedder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index

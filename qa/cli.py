@@ -237,6 +237,13 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(f"    {cite['article_id']}, characters {cite['start']}-{cite['end']}")
         if cite["url"]:
             print(f"    {cite['url']}")
+        if cite.get("updated"):
+            print(f"    updated {cite['updated']}")
+        if cite.get("copies"):  # the same story from other outlets
+            print(
+                "    also reported by "
+                + ", ".join(c["source"] or c["title"] for c in cite["copies"])
+            )
         print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
         print()
     return 0
@@ -279,7 +286,8 @@ def _answer_here(payload: dict[str, Any], settings: Settings) -> dict[str, Any]:
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.articles import read_file, write_article
+    from qa.corpus import write_article
+    from qa.formats import read_file
     from qa.web import is_url, read_url
 
     rejected = 0

@@ -41,6 +41,26 @@ class Shape(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Copy(Shape):
+    """Another outlet's copy of an article: the same story (the same wire text under another
+    headline, trimmed or with a paragraph added), found when the index was built."""
+
+    article_id: str
+    title: str
+    source: str | None = Field(description="The outlet.")
+    date: str | None = Field(description="ISO 8601.")
+    url: str | None
+
+
+_UPDATED = "ISO 8601: when the article was last updated or corrected; null when it never was."
+_AUTHORS = "Bylines, when the article names them."
+_PARTIAL = "True when only a feed's summary of the article is held, not its full text."
+_COPIES = (
+    "The other articles of its story (other outlets' copies), first published first; an answer "
+    'cites one copy of a story and lists the others here ("also reported by"). Empty when none.'
+)
+
+
 class Citation(Shape):
     """Where a passage comes from; `body[start:end]` of the article is the passage's text."""
 
@@ -51,6 +71,10 @@ class Citation(Shape):
     url: str | None
     start: int = Field(ge=0, description="Offset of the first character in the article body.")
     end: int = Field(ge=0, description="Offset after the last character.")
+    updated: str | None = Field(default=None, description=_UPDATED)
+    authors: list[str] = Field(default_factory=list, description=_AUTHORS)
+    partial: bool = Field(default=False, description=_PARTIAL)
+    copies: list[Copy] = Field(default_factory=list, description=_COPIES)
 
 
 class Passage(Shape):
@@ -105,6 +129,10 @@ class Article(Shape):
     url: str | None
     credits: list[str] = Field(description="Photo, author and source lines kept out of the body.")
     body: str = Field(description="Passage and answer offsets index into this string.")
+    updated: str | None = Field(default=None, description=_UPDATED)
+    authors: list[str] = Field(default_factory=list, description=_AUTHORS)
+    partial: bool = Field(default=False, description=_PARTIAL)
+    copies: list[Copy] = Field(default_factory=list, description=_COPIES)
 
 
 class BuildSummary(Shape):
@@ -122,7 +150,9 @@ class BuildSummary(Shape):
 
 
 class AddedArticle(Shape):
-    status: Literal["added", "replaced", "unchanged"]
+    status: Literal["added", "replaced", "unchanged"] = Field(
+        description='"replaced": an article with the same url was there (a correction).'
+    )
     article: Article
     index: BuildSummary
 
@@ -221,11 +251,17 @@ class AskRequest(Request):
 
 
 class NewArticle(Request):
-    """An article for POST /articles; its fields are checked like a file's (qa.articles)."""
+    """An article for POST /articles; its fields are checked like a file's (qa.formats).
+
+    An article with the `url` of one already there is a correction: it replaces that one
+    (status "replaced"), keeps its date when none is given, and is `updated` now unless it says
+    when. Without a url, an article with the same title and date but other text is a conflict.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     codes: ClassVar[dict[str, str]] = {
-        name: errors.INVALID_ARTICLE for name in ("title", "body", "date", "source", "url", "")
+        name: errors.INVALID_ARTICLE
+        for name in ("title", "body", "date", "source", "url", "updated", "authors", "")
     }
     missing_codes: ClassVar[dict[str, str]] = codes
     example: ClassVar[str] = '{"title": "...", "body": "..."}'
@@ -234,7 +270,13 @@ class NewArticle(Request):
     body: StrictStr = Field(min_length=1, pattern=r"\S")
     date: StrictStr | None = Field(default=None, description="Any full date; kept as ISO 8601.")
     source: StrictStr | None = None
-    url: StrictStr | None = Field(default=None, description="An http(s) address.")
+    url: StrictStr | None = Field(
+        default=None, description="An http(s) address; the same url again is a correction."
+    )
+    updated: StrictStr | None = Field(
+        default=None, description="When it was updated or corrected (any full date)."
+    )
+    authors: list[StrictStr] = Field(default_factory=list, max_length=50, description="Bylines.")
 
 
 R = TypeVar("R", bound=Request)

@@ -1,12 +1,16 @@
 """Keeping the top k diverse: greedy selection with discounts for what is already chosen.
 
 A candidate loses a little for each passage already chosen from its article, and once if it
-shares text with a chosen passage or is a near-identical twin of one (a syndicated copy in
-another article). Outlets the question names each get their best passage in first.
+shares text with a chosen passage or is a near-identical twin of one (a passage of another
+article with nearly the same vector). Articles that are copies of one story (a story group,
+`qa.stories`) are cited once: when a passage of one copy is chosen, the other copies drop out,
+and their places go to other stories. Outlets the question names each get their best passage
+in first.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +30,7 @@ class Candidate:
     end: int
     group: str | None = None  # the named outlet it stands for, if any
     twins: frozenset[int] = frozenset()  # rows of near-identical passages in other articles
+    story: int = -1  # its article's story group (-1: the article has no copies)
 
 
 def diversify(
@@ -35,9 +40,12 @@ def diversify(
 
     A candidate loses `article_decay` per passage already chosen from its article, and
     `overlap_decay` once if it shares characters with a chosen passage or is a near-identical
-    twin of one. Candidates with a `group` (an outlet the question names) come first while
-    their group has nothing chosen. Discounts only grow, so the returned (candidate, discounted
-    score) pairs are best first.
+    twin of one. Once a passage is chosen, candidates of the other articles of its `story` are
+    not taken: one copy of a story is cited (the one whose passage is picked first, that is,
+    scores best: the outlet or date a question names makes its copy score best), and the
+    places go to other stories. Candidates with a `group` (an outlet the question names) come
+    first while their group has nothing chosen. Discounts only grow, so the returned
+    (candidate, discounted score) pairs are best first.
     """
     count = len(candidates)
     scores = np.array([c.score for c in candidates], dtype=np.float64)
@@ -46,6 +54,7 @@ def diversify(
     article_ids = {a: i for i, a in enumerate(dict.fromkeys(c.article_id for c in candidates))}
     articles = np.array([article_ids[c.article_id] for c in candidates])
     groups = [c.group for c in candidates]
+    stories = np.array([c.story for c in candidates])
     chosen_per_article = np.zeros(count)  # passages already chosen from each candidate's article
     overlapping = np.zeros(count, dtype=bool)  # shares text with, or copies, a chosen passage
     available = np.ones(count, dtype=bool)
@@ -65,9 +74,42 @@ def diversify(
         chosen_per_article[same] += 1
         overlapping |= same & (starts < pick.end) & (pick.start < ends)
         overlapping |= np.array([pick.row in c.twins for c in candidates], dtype=bool)
+        if pick.story >= 0:  # the other copies of its story are not cited
+            available &= ~((stories == pick.story) & ~same)
     # A group pick may outrank a better-scored one; keep the list ordered by its own scores.
     chosen.sort(key=lambda pair: -pair[1])
     return chosen
+
+
+def story_window(
+    order: Sequence[int], stories: Sequence[int], articles: Sequence[str], depth: int
+) -> list[int]:
+    """The first `depth` candidates of `order` (positions, best first) that can be cited
+    together, and among them the copies of their stories from other articles: a copy takes no
+    place, since one copy of a story is cited, but it stays, as a later stage may prefer it
+    (the copy from an outlet the question names). Without stories, `order[:depth]`."""
+    kept: list[int] = []
+    standing: dict[int, str] = {}  # story -> the best-placed article of it so far
+    places = 0
+    for position in order:
+        story, article = stories[position], articles[position]
+        if story < 0 or standing.setdefault(story, article) == article:
+            if places == depth:
+                break
+            places += 1
+        kept.append(position)
+    return kept
+
+
+def citable(stories: Sequence[int], articles: Sequence[str]) -> int:
+    """How many of these candidates can be cited together: all of those whose article has no
+    copies, and for each story, those of its article that has the most."""
+    free = sum(1 for story in stories if story < 0)
+    per_copy = Counter((s, a) for s, a in zip(stories, articles) if s >= 0)
+    most: dict[int, int] = {}
+    for (story, _), count in per_copy.items():
+        most[story] = max(most.get(story, 0), count)
+    return free + sum(most.values())
 
 
 def near_duplicates(

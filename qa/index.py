@@ -33,6 +33,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
@@ -88,19 +90,14 @@ class Index:
     stories: StoryGroups = field(default_factory=StoryGroups)  # empty before it existed
 
     def story_of(self, article_id: str) -> str | None:
-        """The story group of an article, or None when no other article is a copy of it.
-
-        Articles in one group are copies of one story (the same wire text printed by several
-        outlets, with other headlines, trimmed endings or added paragraphs; see qa.stories).
-        The group id is the id of its first article (earliest date). Two passages whose
-        articles have the same `story_of` come from one story: an answer cites one of them
-        and lists the others with `copies`."""
+        """The story group of an article (the id of its first published article), or None when
+        no other article is a copy of it (qa.stories). An answer cites one article of a group
+        and lists the others as its `copies`."""
         return self.stories.story_of(article_id)
 
     def copies(self, article_id: str) -> list[Article]:
         """The other articles of an article's story group, first published first ([] when it
-        has none): what a citation lists as "copies" ({article_id, title, source, date, url})
-        and what `GET /articles/<id>` can show as "also reported by"."""
+        has none): the `copies` of its citations and of `GET /articles/<id>`."""
         group = self.stories.story_of(article_id)
         if group is None:
             return []
@@ -109,6 +106,12 @@ class Index:
             for member in self.stories.members(group)
             if member != article_id and member in self.articles
         ]
+
+    @cached_property
+    def story_rows(self) -> np.ndarray | None:
+        """Row -> its article's story group as a number (-1: no copies), made once per loaded
+        version for search; None when no article has copies."""
+        return self.stories.numbers(passage.article_id for passage in self.passages)
 
     @cached_property
     def sources(self) -> list[str]:

@@ -7,7 +7,8 @@ Hybrid search in three steps, each in its own module:
    score is one dot product) and the two min-max normalized scores are mixed (`qa.fusion`).
 2. The best `rerank_depth` candidates get the second stage's bonuses (`qa.rerank`): one sentence
    holding most of the question, its word pairs said as pairs, a named outlet or date.
-3. A greedy selection keeps the top k diverse (`qa.diversity`).
+3. A greedy selection keeps the top k diverse (`qa.diversity`), citing one copy of a story
+   that several outlets printed (`qa.stories`) and listing the others on its hit.
 
 All weights were tuned on MultiHop-RAG's dev queries only (see bench/README.md). The methods
 "bm25", "dense" and "rrf" are the baselines `qa eval` compares with.
@@ -21,7 +22,14 @@ import numpy as np
 
 from qa.articles import Article
 from qa.chunking import Passage
-from qa.diversity import Candidate, diversify, near_duplicates, outlet_groups
+from qa.diversity import (
+    Candidate,
+    citable,
+    diversify,
+    near_duplicates,
+    outlet_groups,
+    story_window,
+)
 from qa.embedding import Embedder
 from qa.fusion import best_rows, fuse, reciprocal_rank_fusion
 from qa.index import Index
@@ -45,6 +53,7 @@ class Hit:
     article: Article
     dense: float = 0.0
     lexical: float = 0.0
+    copies: tuple[Article, ...] = ()  # the other articles of its article's story group
 
     @property
     def text(self) -> str:
@@ -69,6 +78,7 @@ class SearchConfig:
     cover_sources: bool = True  # outlets named in the question each get their best passage in
     twin_similarity: float = 0.97  # cosine above which passages of two articles are copies
     twin_pool: int = 50  # near-copies are looked for among this many best candidates
+    one_copy_per_story: bool = True  # cite one article of a story group (qa.stories)
 
     @property
     def bonuses(self) -> Bonuses:
@@ -105,13 +115,22 @@ class Searcher:
         lexical_all = index.lexical.scores(question.terms)
         rows = {int(r) for r in dense_rows[0] if r >= 0}
         rows |= {int(r) for r in best_rows(lexical_all, config.pool) if lexical_all[r] > 0}
+        stories = index.story_rows if config.one_copy_per_story else None
+        depth = max(config.rerank_depth, 2 * k)
+        if stories is not None:
+            rows = self._past_copies(index, query, lexical_all, rows, stories, depth)
         candidate_rows = np.array(sorted(rows), dtype=np.int64)
         dense = index.store.get(candidate_rows) @ query
         best_lexical = float(lexical_all.max())
         lexical = lexical_all[candidate_rows] / (best_lexical if best_lexical > 0 else 1.0)
         fused = fuse(lexical, dense, config.lexical_weight, config.dense_weight)
         # The second stage over the best candidates; the others cannot reach the top k anyway.
-        keep = np.argsort(-fused, kind="stable")[: max(config.rerank_depth, 2 * k)]
+        order = np.argsort(-fused, kind="stable")
+        keep = order[:depth]
+        if stories is not None:  # copies of a story take one place between them
+            articles = [index.passages[row].article_id for row in candidate_rows.tolist()]
+            window = story_window(order.tolist(), stories[candidate_rows].tolist(), articles, depth)
+            keep = np.array(window, dtype=np.int64)
         candidate_rows, dense, lexical = candidate_rows[keep], dense[keep], lexical[keep]
         fused = fused[keep] + second_stage(index, question, candidate_rows, config.bonuses)
         groups = (
@@ -132,6 +151,7 @@ class Searcher:
                     passage.end,
                     groups.get(row),
                     twins.get(row, frozenset()),
+                    int(stories[row]) if stories is not None else -1,
                 )
             )
         position = {row: i for i, row in enumerate(candidate_rows.tolist())}
@@ -147,9 +167,34 @@ class Searcher:
             )
         return hits
 
+    def _past_copies(
+        self,
+        index: Index,
+        query: np.ndarray,
+        lexical_all: np.ndarray,
+        rows: set[int],
+        stories: np.ndarray,
+        depth: int,
+    ) -> set[int]:
+        """`rows`, with more candidates from deeper in both pools while copies of one story,
+        which are cited once, leave fewer than `depth` candidates that can be cited together."""
+        pool, count = self.config.pool, index.store.count()
+        while pool < count:
+            ordered = sorted(rows)
+            articles = [index.passages[row].article_id for row in ordered]
+            if citable(stories[ordered].tolist(), articles) >= depth:
+                break
+            pool *= 2
+            _, dense_rows = index.store.search(query, min(pool, count))
+            rows = rows | {int(r) for r in dense_rows[0] if r >= 0}
+            rows |= {int(r) for r in best_rows(lexical_all, pool) if lexical_all[r] > 0}
+        return rows
+
     def _hit(self, index: Index, row: int, score: float, **scores: float) -> Hit:
         passage = index.passages[row]
-        return Hit(row, score, passage, index.articles[passage.article_id], **scores)
+        article = index.articles[passage.article_id]
+        copies = tuple(index.copies(article.id))
+        return Hit(row, score, passage, article, copies=copies, **scores)
 
     def _dense_only(self, index: Index, question: Question, k: int) -> list[Hit]:
         scores, rows = index.store.search(self.embedder.encode_query(question.text), k)

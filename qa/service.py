@@ -7,10 +7,11 @@ from pathlib import Path
 
 from qa import contract, pipeline
 from qa.answers import article_shape
-from qa.articles import derived_id, make_article, write_article
+from qa.articles import derived_id, make_article, url_id
 from qa.build import build_from_corpus
+from qa.corpus import write_article
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
-from qa.errors import INDEX_WRITE_FAILED, IndexUnavailable, NotFound
+from qa.errors import INDEX_WRITE_FAILED, Conflict, IndexUnavailable, NotFound
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -44,21 +45,26 @@ class QAService:
         article = index.articles.get(article_id)
         if article is None:
             raise NotFound(f"No article with id {article_id!r} in the index.")
-        return article_shape(article)
+        return article_shape(article, index.copies(article_id))
 
     def add_article(self, new: contract.NewArticle) -> contract.AddedArticle:
-        """Write an article into the corpus and index it (incrementally) before answering."""
+        """Write an article into the corpus and index it (incrementally) before answering.
+
+        An article with the url of one already there is a correction: it replaces it."""
         article = make_article(
-            article_id=derived_id(new.title, new.date, new.url),
+            article_id=self._new_id(new),
             title=new.title,
             body=new.body,
             date=new.date,
             source=new.source,
             url=new.url,
+            authors=new.authors,
+            updated=new.updated,
         )
         target = self.settings.corpus / f"{article.id}.md"
         previous = target.read_bytes() if target.is_file() else None
-        _, status = write_article(self.settings.corpus, article)
+        _, status = write_article(self.settings.corpus, article, correct=article.url is not None)
+        status = "replaced" if status == "corrected" else status
         try:
             report = build_from_corpus(
                 self.settings.corpus, self.settings.index, self.embedder, wait=120
@@ -80,6 +86,27 @@ class QAService:
             article=article_shape(index.articles.get(article.id, article)),
             index=contract.BuildSummary.model_validate(report.to_json()),
         )
+
+    def _new_id(self, new: contract.NewArticle) -> str:
+        """The id of a posted article: with a url, that of the indexed article with the same
+        url (so that posting it again corrects it), else one made from the url as `qa add`
+        makes it; without a url, one made from the title and date."""
+        if new.url is None:
+            return derived_id(new.title, new.date, new.url)
+        try:
+            index = self.live.get()
+        except IndexUnavailable:  # nothing indexed yet
+            return url_id(new.url)
+        url = " ".join(new.url.split())
+        same = next((a for a in index.articles.values() if a.url == url), None)
+        if same is None:
+            return url_id(url)
+        if same.path != f"{same.id}.md":  # `qa add` and this endpoint write one file each
+            raise Conflict(
+                f"The article with this url comes from {same.path or 'a corpus file'}, a file "
+                "this endpoint does not rewrite; correct it in that file."
+            )
+        return same.id
 
     def health(self) -> contract.Health:
         manifest = self.live.get().manifest

@@ -71,6 +71,15 @@ class StoryGroups:
             members.setdefault(group, []).append(article_id)
         return members
 
+    def numbers(self, article_ids: Iterable[str]) -> np.ndarray | None:
+        """For each of `article_ids`, its group as a number from 0 (-1 when it has no copies);
+        None when no article has copies."""
+        if not self.groups:
+            return None
+        numbers = {group: n for n, group in enumerate(dict.fromkeys(self.groups.values()))}
+        of_article = {article: numbers[group] for article, group in self.groups.items()}
+        return np.array([of_article.get(a, -1) for a in article_ids], dtype=np.int64)
+
     def to_json(self) -> dict[str, Any]:
         return {"config": self.config, "groups": self.groups}
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from qa.articles import write_article
+from qa.corpus import write_article
 from qa.errors import ArticleError, Conflict, FetchError, QAError
 from qa.feeds import FeedEntry, entry_article, read_feed
 from qa.fetch import FetchLimits, fetch

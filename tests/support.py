@@ -77,6 +77,62 @@ def make_corpus(folder: Path) -> Path:
     return folder
 
 
+# One wire story printed by three outlets (another headline, a trimmed ending, an added
+# paragraph, a dateline), and a later story on the same events that is not a copy.
+STORY = [
+    "The harbour authority of Tallinn suspended all ferry crossings to Helsinki on Thursday "
+    "after a container crane collapsed onto the main passenger pier during a storm, officials "
+    "said.",
+    "Nobody was hurt when the crane fell shortly after five in the morning, but the pier's "
+    "gangway and two ticket halls were badly damaged, the authority's spokesperson Maarja "
+    "Tamm told reporters at the port.",
+    "Engineers will inspect the pier's foundations before any ship is allowed to dock there "
+    "again, and the inspection is expected to take at least ten days, she added.",
+    "About nine thousand passengers a day cross the Gulf of Finland between the two capitals, "
+    "most of them on the ferries that use the damaged pier.",
+    "Two ferry operators said they would move some sailings to the cargo harbour at Muuga, "
+    "twenty kilometres east of the city, and run buses for foot passengers from the old town.",
+    "The crane's owner, a logistics company that rents space at the port, said the wind had "
+    "reached ninety kilometres an hour when the machine's brakes failed to hold it.",
+    "Estonia's economy minister called the collapse unacceptable and ordered an inquiry into "
+    "how cranes are secured at the country's ports when storms are forecast.",
+    "The authority said it would publish a timetable for the temporary crossings on Friday.",
+]
+COPIES = {
+    "ferry-wire.md": ("Ferry crossings halted after crane collapses onto Tallinn pier",
+                      "Baltic Wire", "2024-03-07", STORY),
+    "ferry-herald.md": ("Storm topples port crane, ferries to Helsinki stop", "Valley Herald",
+                        "2024-03-08", ["TALLINN (HERALD) — " + STORY[0], *STORY[1:6]]),
+    "ferry-ledger.md": ("What we know about the Tallinn pier collapse", "The Daily Ledger",
+                        "2024-03-09",
+                        ["Here is what we know so far, according to reports from our news "
+                         "partners.", *STORY[:7]]),
+    "ferry-followup.md": ("Ferries return to Tallinn's passenger pier after inspection",
+                          "Harbor Gazette", "2024-03-20", [
+        "Ferries returned to the passenger pier of Tallinn on Wednesday, two weeks after a "
+        "crane fell onto it during a storm.",
+        "Inspectors found the foundations sound, and a new gangway was lifted into place on "
+        "Monday, the port said in a statement.",
+        "Passengers who had used the cargo harbour at Muuga during the closure were offered "
+        "vouchers by both operators.",
+    ]),
+}  # fmt: skip
+COPY_IDS = ("ferry-wire", "ferry-herald", "ferry-ledger")
+
+
+def make_copies_corpus(folder: Path) -> Path:
+    """The corpus of `make_corpus`, with a story in three outlets' copies and a follow-up."""
+    make_corpus(folder)
+    for name, (title, source, date, paragraphs) in COPIES.items():
+        slug = name.removesuffix(".md")
+        (folder / name).write_text(
+            f"---\ntitle: {title}\ndate: {date}\nsource: {source}\n"
+            f"url: https://news.example/{slug}\n---\n\n" + "\n\n".join(paragraphs) + "\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
 def shared_data_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")

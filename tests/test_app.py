@@ -42,7 +42,11 @@ def test_passages_carry_full_citations(client):
     first = body["passages"][0]
     assert set(first) == {"text", "score", "citation"}
     citation = first["citation"]
-    assert set(citation) == {"article_id", "title", "date", "source", "url", "start", "end"}
+    assert set(citation) == {
+        "article_id", "title", "date", "source", "url", "start", "end",
+        "updated", "authors", "partial", "copies",
+    }  # fmt: skip
+    assert citation["copies"] == [] and citation["updated"] is None
     assert citation["article_id"] == SAMPLE_ID
     assert citation["date"] == "2022-06-08" and citation["source"] == "TASS"
     article = client.get(f"/articles/{SAMPLE_ID}").get_json()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import read_corpus, read_file, write_article
+from qa.corpus import read_corpus, write_article
 from qa.errors import Conflict
+from qa.formats import read_file
 
 from .support import MULTIHOP_CORPUS, SAMPLE, SAMPLE_ID, shared_data_or_skip
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.articles import make_article, read_file
+from qa.articles import make_article
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text, sentence_spans
+from qa.formats import read_file
 
 from .support import MULTIHOP_CORPUS, SAMPLE, shared_data_or_skip
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import read_file
 from qa.feeds import looks_like_feed
+from qa.formats import read_file
 from qa.settings import REPOSITORY
 
 FEEDS = REPOSITORY / "tests" / "data" / "feeds"

@@ -141,7 +141,8 @@ def test_files_and_urls_mix(web, tmp_path: Path, capsys):
 def test_a_full_page_completes_a_summary_and_a_summary_never_replaces_a_full_text(tmp_path):
     from dataclasses import replace
 
-    from qa.articles import read_file, write_article
+    from qa.corpus import write_article
+    from qa.formats import read_file
 
     (full,) = read_file(PAGES / "wire-agency.html").articles
     summary = replace(full, body="The canal will allow fewer ships.", partial=True, updated=None)

@@ -16,7 +16,7 @@ from qa.build import build_from_corpus
 from qa.errors import CODES
 from qa.settings import Settings
 
-from .support import README, SAMPLE_ID, assert_error, make_corpus
+from .support import README, SAMPLE_ID, assert_error, make_copies_corpus
 
 DOCUMENT_URI = "urn:qa:openapi"
 TOKEN = "openapi-test-token"
@@ -77,7 +77,7 @@ class DocumentedResponses:
 def admin_app(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("openapi")
     settings = Settings(
-        corpus=make_corpus(root / "corpus"), index=root / "index", admin_token=TOKEN
+        corpus=make_copies_corpus(root / "corpus"), index=root / "index", admin_token=TOKEN
     )
     build_from_corpus(settings.corpus, settings.index, embedder)
     return create_app(settings, embedder=embedder)
@@ -186,6 +186,32 @@ def test_admin_answers_match_the_document(admin_app, checker):
     checker.check("/articles", "POST", conflict)
     bad = client.post("/articles", json={**article, "date": "soon"}, headers=auth)
     checker.check("/articles", "POST", bad)
+
+
+def test_answers_with_copies_and_corrections_match_the_document(admin_app, checker):
+    client = admin_app.test_client()
+    question = {"question": "Why did the ferries between Tallinn and Helsinki stop?"}
+    ask = client.post("/ask", json=question)
+    assert any(p["citation"]["copies"] for p in ask.get_json()["passages"])
+    checker.check("/ask", "POST", ask)
+    view = client.get("/articles/ferry-ledger")
+    assert len(view.get_json()["copies"]) == 2
+    checker.check("/articles/{article_id}", "GET", view)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    article = {
+        "title": "Bridge reopens",
+        "body": "The old bridge over the Daugava reopened to cars on Sunday.",
+        "url": "https://riga.example/bridge",
+        "authors": ["Ilze Ozola"],
+    }
+    for body, status in ((article["body"], "added"), ("It reopened on Saturday.", "replaced")):
+        response = client.post("/articles", json={**article, "body": body}, headers=auth)
+        assert response.get_json()["status"] == status
+        checker.check("/articles", "POST", response)
+    corrected = client.post("/ask", json={"question": "When did the bridge reopen?"})
+    citation = corrected.get_json()["passages"][0]["citation"]
+    assert citation["updated"] and citation["authors"] == ["Ilze Ozola"]
+    checker.check("/ask", "POST", corrected)
 
 
 def test_rate_limited_answers_match_the_document(built_settings, embedder, checker):

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from bench.extraction import PAGES, measure
-from qa.articles import Article, read_file, url_id, write_article
+from qa.articles import Article, url_id
+from qa.corpus import write_article
+from qa.formats import read_file
 from qa.pages import html_paragraphs
 
 
@@ -61,7 +63,7 @@ def test_pages_without_an_article_are_rejected_by_name(tmp_path: Path, content, 
 
 
 def test_pages_in_a_folder_are_read_with_the_rest(tmp_path: Path):
-    from qa.articles import read_corpus
+    from qa.corpus import read_corpus
 
     (tmp_path / "saved").mkdir()
     for name in ("wire-agency.html", "tech-site.html", "not-article-login.html"):

@@ -17,18 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.articles import (
-    ARTICLE_SUFFIXES,
-    Article,
-    make_article,
-    parse_date,
-    read_corpus,
-    read_file,
-    safe_id,
-    write_article,
-)
+from qa.articles import Article, make_article, parse_date, safe_id
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text
+from qa.corpus import read_corpus, write_article
 from qa.errors import ArticleError
+from qa.formats import ARTICLE_SUFFIXES, read_file
 
 PROPERTY = settings(
     max_examples=400,

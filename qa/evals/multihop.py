@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.articles import read_file
 from qa.errors import QAError
 from qa.evals import FORMATS
 from qa.evals.runner import Ask, EvalFiles, Loaded, read_json
+from qa.formats import read_file
 
 KEYS = (
     "off_hits@4",

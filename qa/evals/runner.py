@@ -29,6 +29,7 @@ from qa.errors import IndexUnavailable, QAError
 from qa.index import Index, load_index
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
+from qa.stories import STORIES_FILE
 from qa.threads import limited_threads
 
 METHODS = ("hybrid", "bm25", "dense", "rrf")
@@ -255,6 +256,7 @@ def _complete(index: Index, articles: list[Article], config: ChunkingConfig) -> 
         and index.manifest.article_hashes == {a.id: a.content_hash for a in articles}
         and index.lexical is not None
         and index.lexical.passage_terms is not None
+        and (index.path is None or (index.path / STORIES_FILE).is_file())  # story groups
     )
 
 
