@@ -33,8 +33,8 @@ class MemoEmbedder:
         self.max_tokens = embedder.max_tokens
         self._memo: dict[str, np.ndarray] = {}
 
-    def count_tokens(self, texts):  # type: ignore[no-untyped-def]
-        return self._embedder.count_tokens(texts)
+    def tokenize(self, texts):  # type: ignore[no-untyped-def]
+        return self._embedder.tokenize(texts)
 
     def encode_documents(self, texts, *, progress=False):  # type: ignore[no-untyped-def]
         return self._embedder.encode_documents(texts, progress=progress)

@@ -10,16 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from qa.articles import Article, Problem, read_corpus
-from qa.chunking import ChunkingConfig, Passage, chunk_article, embedding_text
-from qa.embedding import Embedder
+from qa.articles import Article, Problem, Scan, corpus_files, merge_scans, read_file
+from qa.chunking import (
+    ChunkingConfig,
+    Passage,
+    article_header,
+    chunk_tokens,
+    embedding_text,
+    passage_ids,
+)
+from qa.embedding import Embedder, TokenEncoder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index
 from qa.vectors import FaissStore
@@ -76,7 +85,7 @@ def build_lock(index_root: Path) -> FileLock:
 def build_from_corpus(
     corpus: Path,
     index_root: Path,
-    embedder: Embedder,
+    embedder: Embedder | Preparer,
     *,
     full: bool = False,
     config: ChunkingConfig | None = None,
@@ -93,13 +102,15 @@ def build_from_corpus(
             f"Another `qa index` is building {index_root}; wait for it to finish "
             "(or pass --wait SECONDS)."
         ) from None
+    preparer = embedder if isinstance(embedder, Preparer) else LocalPreparer(embedder)
     try:
-        scan = read_corpus(corpus)
+        files = corpus_files(corpus)
+        scan = merge_scans(zip((name for _, name in files), preparer.read(files)))
         previous = _previous_index(index_root)
         kept = _kept_despite_problems(previous, scan.articles, scan.problems)
         report = build_index(
             scan.articles + kept,
-            embedder,
+            preparer,
             index_root,
             previous=previous,
             reuse=not full,
@@ -114,9 +125,47 @@ def build_from_corpus(
     return report
 
 
+@runtime_checkable
+class Preparer(Protocol):
+    """Where a build reads files and turns new articles into passages and vectors: in this
+    process (`LocalPreparer`), or on a Ray cluster (`qa.raybuild`)."""
+
+    model_id: str
+    dimension: int
+    max_tokens: int
+
+    def read(self, files: Sequence[tuple[Path, str]]) -> list[Scan]: ...
+
+    def prepare(
+        self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
+    ) -> tuple[list[list[Passage]], np.ndarray]: ...
+
+
+class LocalPreparer:
+    """Reading, chunking and embedding in this process, with one embedder."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dimension = embedder.dimension
+        self.max_tokens = embedder.max_tokens
+
+    def read(self, files: Sequence[tuple[Path, str]]) -> list[Scan]:
+        return [read_file(path, relative) for path, relative in files]
+
+    def prepare(
+        self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
+    ) -> tuple[list[list[Passage]], np.ndarray]:
+        """Each article's passages, and the vectors of all of them in that order."""
+        chunked = chunk_articles(articles, self.embedder, config, progress=progress)
+        inputs = [item for c in chunked for item in c.inputs]
+        vectors = embed_inputs(self.embedder, inputs, progress=progress)
+        return [c.passages for c in chunked], vectors
+
+
 def build_index(
     articles: list[Article],
-    embedder: Embedder,
+    embedder: Embedder | Preparer,
     index_root: Path,
     *,
     previous: Index | None = None,
@@ -126,17 +175,16 @@ def build_index(
 ) -> BuildReport:
     """Build and publish an index of `articles`, reusing the passages and vectors of
     `previous` for articles whose content hash is unchanged (unless `reuse` is false)."""
-    config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
+    preparer = embedder if isinstance(embedder, Preparer) else LocalPreparer(embedder)
+    config = config or ChunkingConfig(max_tokens=preparer.max_tokens)
     report = BuildReport()
-    compatible = reuse and previous is not None and _compatible(previous, embedder, config)
+    compatible = reuse and previous is not None and _compatible(previous, preparer, config)
     reusable = previous if compatible else None
-    old_hashes = previous.manifest.article_hashes if previous is not None else {}
+    old_hashes = previous.article_hashes() if previous is not None else {}
     old_rows = _rows_by_article(reusable) if reusable is not None else {}
 
-    passages: list[Passage] = []
-    vectors: list[np.ndarray | None] = []  # one per passage; None until embedded
-    to_embed: list[tuple[int, str]] = []
-    for article in tqdm(articles, desc="Chunking", unit="article", disable=not progress):
+    plan: list[list[int] | None] = []  # per article: its rows in `previous`, or None: prepare it
+    for article in articles:
         previous_hash = old_hashes.get(article.id)
         if previous_hash is None:
             report.added.append(article.id)
@@ -145,36 +193,44 @@ def build_index(
         else:
             report.unchanged.append(article.id)
             if reusable is not None:
-                for row in old_rows.get(article.id, []):
-                    passages.append(reusable.passages[row])
-                    vectors.append(reusable.store.vectors()[row])
+                plan.append(old_rows.get(article.id, []))
                 continue
-        for passage in chunk_article(article, embedder.count_tokens, config):
-            to_embed.append((len(passages), embedding_text(article, passage, config)))
-            passages.append(passage)
-            vectors.append(None)
+        plan.append(None)
     report.removed = sorted(set(old_hashes) - {article.id for article in articles})
 
-    if to_embed:
-        embedded = embedder.encode_documents([text for _, text in to_embed], progress=progress)
-        for (position, _), vector in zip(to_embed, embedded):
-            vectors[position] = vector
-    report.passages_embedded = len(to_embed)
+    fresh = [article for article, rows in zip(articles, plan) if rows is None]
+    new_passages, new_vectors = preparer.prepare(fresh, config, progress=progress)
+    passages: list[Passage] = []
+    reused_from: list[int] = []  # rows of `previous` ...
+    reused_to: list[int] = []  # ... and where they go
+    new_to: list[int] = []
+    fresh_passages = iter(new_passages)
+    for rows in plan:
+        if rows is None:
+            made = next(fresh_passages)
+            new_to.extend(range(len(passages), len(passages) + len(made)))
+            passages.extend(made)
+        else:
+            assert reusable is not None
+            reused_from.extend(rows)
+            reused_to.extend(range(len(passages), len(passages) + len(rows)))
+            passages.extend(reusable.passages[row] for row in rows)
+    report.passages_embedded = len(new_to)
     report.passages_total = len(passages)
 
-    matrix = (
-        np.vstack([v for v in vectors if v is not None]).astype(np.float32)
-        if passages
-        else np.zeros((0, embedder.dimension), dtype=np.float32)
-    )
+    matrix = np.zeros((len(passages), preparer.dimension), dtype=np.float32)
+    if new_to:
+        matrix[new_to] = new_vectors
+    if reused_from:
+        assert reusable is not None
+        matrix[reused_to] = reusable.store.vectors()[reused_from]
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
     manifest = IndexManifest(
-        model_id=embedder.model_id,
-        dimension=embedder.dimension,
+        model_id=preparer.model_id,
+        dimension=preparer.dimension,
         article_count=len(articles),
         passage_count=len(passages),
         chunking=asdict(config),
-        article_hashes={article.id: article.content_hash for article in articles},
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         store=store.kind,
     )
@@ -187,6 +243,59 @@ def build_index(
     )
     report.version = published.manifest.version
     return report
+
+
+@dataclass
+class Chunked:
+    """One article's passages and, for each, what the model reads: its word pieces, or its text
+    when it cuts a word (so its word pieces differ from the body's)."""
+
+    passages: list[Passage]
+    inputs: list[np.ndarray | str]
+
+
+CHUNK_BATCH = 64  # articles tokenized per call (the fast tokenizer works through a batch at once)
+
+
+def chunk_articles(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    config: ChunkingConfig,
+    *,
+    progress: bool = False,
+) -> list[Chunked]:
+    """Each article's passages and model inputs; every body is tokenized once."""
+    by_ids = isinstance(embedder, TokenEncoder)
+    result = []
+    with tqdm(total=len(articles), desc="Chunking", unit="article", disable=not progress) as bar:
+        for first in range(0, len(articles), CHUNK_BATCH):
+            batch = articles[first : first + CHUNK_BATCH]
+            tokens = embedder.tokenize([t for a in batch for t in (article_header(a), a.body)])
+            for number, article in enumerate(batch):
+                header, body = tokens[2 * number], tokens[2 * number + 1]
+                passages = chunk_tokens(article, header, body, embedder.tokenize, config)
+                inputs: list[np.ndarray | str] = []
+                for passage in passages:
+                    ids = passage_ids(header, body, passage, config) if by_ids else None
+                    inputs.append(embedding_text(article, passage, config) if ids is None else ids)
+                result.append(Chunked(passages, inputs))
+            bar.update(len(batch))
+    return result
+
+
+def embed_inputs(
+    embedder: Embedder, inputs: Sequence[np.ndarray | str], *, progress: bool = False
+) -> np.ndarray:
+    """Vectors of passages given as word pieces or texts (texts are tokenized here, once)."""
+    if not inputs:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    if not isinstance(embedder, TokenEncoder):
+        return embedder.encode_documents([str(i) for i in inputs], progress=progress)
+    texts = [n for n, i in enumerate(inputs) if isinstance(i, str)]
+    sequences = list(inputs)
+    for n, tokens in zip(texts, embedder.tokenize([str(inputs[n]) for n in texts])):
+        sequences[n] = tokens.ids
+    return embedder.encode_tokens([np.asarray(s) for s in sequences], progress=progress)
 
 
 def _kept_despite_problems(
@@ -219,7 +328,7 @@ def _previous_index(index_root: Path) -> Index | None:
         return None
 
 
-def _compatible(previous: Index, embedder: Embedder, config: ChunkingConfig) -> bool:
+def _compatible(previous: Index, embedder: Preparer, config: ChunkingConfig) -> bool:
     return (
         previous.manifest.model_id == embedder.model_id
         and previous.manifest.dimension == embedder.dimension

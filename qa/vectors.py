@@ -16,9 +16,9 @@ Two kinds of FAISS index, chosen by size (`choose_kind`):
   lists a search visits (`nprobe`) is calibrated at build time until recall@10 against exact
   search is at least `TARGET_RECALL` on a sample of the rows, and is saved in the FAISS file.
 
-Saved indexes over `MEMORY_MAP_FROM_BYTES` are opened memory-mapped where FAISS allows it (flat
-codes), so several server workers share one copy of the vectors in the page cache instead of
-each holding its own; smaller ones are read into each worker's memory.
+Saved indexes over `MEMORY_MAP_FROM_BYTES` are opened memory-mapped (flat codes, or the inverted
+lists of `ivf_sq8`), so several server workers share one copy of the vectors in the page cache
+instead of each holding its own; smaller ones are read into each worker's memory.
 """
 
 from __future__ import annotations
@@ -132,8 +132,12 @@ class FaissStore:
         large = (folder / VECTORS_FILE).stat().st_size >= MEMORY_MAP_FROM_BYTES
         mapped = large or kind != "flat"  # approximate stores read rows with pread, never copy
         vectors = np.load(folder / VECTORS_FILE, mmap_mode="r" if mapped else None)
-        # Memory-mapped flat codes are shared by every process that opens the same file.
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if kind == "flat" and mapped else 0
+        # Memory-mapped flat codes, or inverted lists, are shared by every process that opens
+        # the same file (FAISS reads mapped lists as read-only `OnDiskInvertedLists`).
+        flags = 0
+        if large:
+            mmap_flag = faiss.IO_FLAG_MMAP_IFC if kind == "flat" else faiss.IO_FLAG_MMAP
+            flags = mmap_flag | faiss.IO_FLAG_READ_ONLY
         index = faiss.read_index(str(folder / FAISS_FILE), flags)
         if vectors.shape != (count, dimension) or index.ntotal != count or index.d != dimension:
             raise ValueError(

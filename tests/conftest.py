@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.app import create_app
 from qa.build import build_from_corpus
+from qa.chunking import Tokens
 from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import REPOSITORY, Settings
 
@@ -41,6 +45,17 @@ A volcanic eruption on the Reykjanes peninsula sent lava into the fishing town o
 The town's 3,700 residents had been evacuated in November, and officials said nobody was hurt.
 """,
 }
+
+
+def regex_tokenize(texts: Sequence[str]) -> list[Tokens]:
+    """A deterministic stand-in for word pieces in tests of index logic: words and punctuation
+    marks, with their character spans (ids are the words' lengths)."""
+    result = []
+    for text in texts:
+        found = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+        spans = np.asarray(found, dtype=np.int64).reshape(-1, 2)
+        result.append(Tokens(spans[:, 1] - spans[:, 0], spans[:, 0], spans[:, 1]))
+    return result
 
 
 def shared_data_or_skip(path: Path) -> Path:

@@ -12,7 +12,7 @@ from .conftest import MULTIHOP_CORPUS, SAMPLE, shared_data_or_skip
 
 def check_passages(article, embedder, config=None):
     config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
-    passages = chunk_article(article, embedder.count_tokens, config)
+    passages = chunk_article(article, embedder.tokenize, config)
     assert passages, article.id
     for number, passage in enumerate(passages):
         text = article.body[passage.start : passage.end]

@@ -25,7 +25,7 @@ from .conftest import make_corpus
 from .test_app import assert_error
 from .test_rebuild import NEW_ARTICLE, snapshot
 
-FILES = ["vectors.faiss", "vectors.npy", "passages.jsonl", "articles.jsonl", "manifest.json"]
+FILES = ["vectors.faiss", "vectors.npy", "store.sqlite", "manifest.json"]
 QUESTION = "How much wheat did Egypt buy?"
 
 

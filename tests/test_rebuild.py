@@ -53,8 +53,8 @@ class CountingEmbedder:
         )
         self.embedded: list[str] = []
 
-    def count_tokens(self, texts):
-        return self.inner.count_tokens(texts)
+    def tokenize(self, texts):
+        return self.inner.tokenize(texts)
 
     def encode_documents(self, texts, *, progress=False):
         self.embedded.extend(texts)
