@@ -52,6 +52,9 @@ class BuildReport:
     passages_total: int = 0
     seconds: float = 0.0
     version: str = ""
+    # Seconds per phase: read, chunk, embed (or prepare, when both ran elsewhere), vectors
+    # (FAISS), publish (lexical index, writing, loading back to verify).
+    phases: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
         kept = f" ({len(self.kept)} kept as last indexed)" if self.kept else ""
@@ -104,8 +107,10 @@ def build_from_corpus(
         ) from None
     preparer = embedder if isinstance(embedder, Preparer) else LocalPreparer(embedder)
     try:
+        read_started = time.perf_counter()
         files = corpus_files(corpus)
         scan = merge_scans(zip((name for _, name in files), preparer.read(files)))
+        read_seconds = time.perf_counter() - read_started
         previous = _previous_index(index_root)
         kept = _kept_despite_problems(previous, scan.articles, scan.problems)
         report = build_index(
@@ -119,6 +124,7 @@ def build_from_corpus(
         )
         report.problems = scan.problems
         report.kept = [article.id for article in kept]
+        report.phases = {"read": read_seconds, **report.phases}
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -149,6 +155,7 @@ class LocalPreparer:
         self.model_id = embedder.model_id
         self.dimension = embedder.dimension
         self.max_tokens = embedder.max_tokens
+        self.phases: dict[str, float] = {}  # seconds of the last `prepare`: chunk, embed
 
     def read(self, files: Sequence[tuple[Path, str]]) -> list[Scan]:
         return [read_file(path, relative) for path, relative in files]
@@ -157,9 +164,12 @@ class LocalPreparer:
         self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
     ) -> tuple[list[list[Passage]], np.ndarray]:
         """Each article's passages, and the vectors of all of them in that order."""
+        started = time.perf_counter()
         chunked = chunk_articles(articles, self.embedder, config, progress=progress)
         inputs = [item for c in chunked for item in c.inputs]
+        chunked_at = time.perf_counter()
         vectors = embed_inputs(self.embedder, inputs, progress=progress)
+        self.phases = {"chunk": chunked_at - started, "embed": time.perf_counter() - chunked_at}
         return [c.passages for c in chunked], vectors
 
 
@@ -199,7 +209,9 @@ def build_index(
     report.removed = sorted(set(old_hashes) - {article.id for article in articles})
 
     fresh = [article for article, rows in zip(articles, plan) if rows is None]
+    started = time.perf_counter()
     new_passages, new_vectors = preparer.prepare(fresh, config, progress=progress)
+    report.phases = getattr(preparer, "phases", None) or {"prepare": time.perf_counter() - started}
     passages: list[Passage] = []
     reused_from: list[int] = []  # rows of `previous` ...
     reused_to: list[int] = []  # ... and where they go
@@ -224,7 +236,9 @@ def build_index(
     if reused_from:
         assert reusable is not None
         matrix[reused_to] = reusable.store.vectors()[reused_from]
+    started = time.perf_counter()
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
+    report.phases["vectors"] = time.perf_counter() - started
     manifest = IndexManifest(
         model_id=preparer.model_id,
         dimension=preparer.dimension,
@@ -234,6 +248,7 @@ def build_index(
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         store=store.kind,
     )
+    started = time.perf_counter()
     published = publish_index(
         index_root,
         manifest=manifest,
@@ -241,6 +256,7 @@ def build_index(
         passages=passages,
         store=store,
     )
+    report.phases["publish"] = time.perf_counter() - started
     report.version = published.manifest.version
     return report
 

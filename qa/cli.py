@@ -70,6 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="wait this long for another running build instead of exiting (default 0)",
     )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="read, chunk and embed on a Ray cluster (host:port of its head; without ADDRESS, "
+        "RAY_ADDRESS or a new local instance); needs pip install -e '.[ray]'",
+    )
     index.set_defaults(run=run_index)
 
     serve = commands.add_parser(
@@ -139,10 +148,28 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.corpus.is_dir():
         raise QAError(f"The corpus folder {settings.corpus} does not exist.")
-    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
-    report = build_from_corpus(
-        settings.corpus, settings.index, embedder, full=args.full, progress=True, wait=args.wait
-    )
+    if args.ray is not None:
+        from qa.raybuild import RayPreparer
+
+        preparer = RayPreparer(
+            args.ray or None, settings.model, settings.precision, settings.ray_actor_cpus
+        )
+        try:
+            report = build_from_corpus(
+                settings.corpus,
+                settings.index,
+                preparer,
+                full=args.full,
+                progress=True,
+                wait=args.wait,
+            )
+        finally:
+            preparer.close()
+    else:
+        embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+        report = build_from_corpus(
+            settings.corpus, settings.index, embedder, full=args.full, progress=True, wait=args.wait
+        )
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(f"Index version {report.version}: {report.summary()}")

@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 _PACKAGED_NAMES = {DEFAULT_MODEL, DEFAULT_MODEL.split("/", 1)[1]}
 BATCH_SIZE = 32  # texts per forward pass when embedding documents
+# Passages per forward pass in `encode_tokens` (length-sorted, so little padding): 64 measured
+# 1.6-1.9x faster than 32 and than 128 in bf16 on a CPU with AMX (bench/README.md).
+TOKEN_BATCH_SIZE = 64
 
 
 class ModelError(QAError):
@@ -187,7 +190,7 @@ class SentenceTransformerEmbedder:
         sequences: Sequence[np.ndarray],
         *,
         progress: bool = False,
-        batch_size: int = BATCH_SIZE,
+        batch_size: int = TOKEN_BATCH_SIZE,
     ) -> np.ndarray:
         """Normalized vectors of texts given as word pieces (from `tokenize`, special tokens
         left out), as `encode_documents` would embed the texts: longest first, each batch padded
@@ -210,7 +213,9 @@ class SentenceTransformerEmbedder:
         with self._precision():
             for first in tqdm(batches, desc="Batches", disable=not progress):
                 batch = order[first : first + batch_size]
-                width = len(distinct[batch[0]]) + 2
+                # Widths rounded up to a multiple of 16: fewer distinct shapes for oneDNN's
+                # kernel cache, and whole AMX tiles; the attention mask hides the padding.
+                width = -(-(len(distinct[batch[0]]) + 2) // 16) * 16
                 ids = torch.full((len(batch), width), pad, dtype=torch.long)
                 mask = torch.zeros((len(batch), width), dtype=torch.long)
                 for line, number in enumerate(batch):

@@ -212,8 +212,11 @@ def publish_index(
     articles: list[Article],
     passages: list[Passage],
     store: VectorStore,
+    lexical: LexicalIndex | None = None,
 ) -> Index:
-    """Write a new version, verify it loads, then switch `current` to it atomically."""
+    """Write a new version, verify it loads, then switch `current` to it atomically.
+
+    The lexical index is made from the passages unless one made elsewhere is given."""
     versions = index_root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     version = (
@@ -226,7 +229,7 @@ def publish_index(
         staging.mkdir()
         write_store(staging, articles, passages)
         store.save(staging)
-        LexicalIndex.for_passages(articles, passages).save(staging)
+        (lexical or LexicalIndex.for_passages(articles, passages)).save(staging)
         manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
         manifest_data = asdict(manifest)
         manifest_data[CHECKSUM_KEY] = _manifest_checksum(manifest_data)

@@ -47,6 +47,7 @@ class Settings:
     admin_token: str | None = None
     rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit
     worker_timeout: int = 120  # seconds before gunicorn restarts a worker that stopped responding
+    ray_actor_cpus: int = 1  # `qa index --ray`: cores per embedding actor (one model copy each)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -77,6 +78,7 @@ class Settings:
             ),
             (bool(self.model.strip()), "model must not be empty"),
             (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
+            (self.ray_actor_cpus >= 1, "ray_actor_cpus must be at least 1"),
             (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
         ]
         for ok, message in checks:
