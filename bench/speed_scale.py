@@ -153,8 +153,7 @@ def make_synthetic(out: Path, articles: int, passages: int, words: int, seed: in
     spelled = np.array(vocabulary, dtype=object)
     for number in range(articles):
         paragraphs = [
-            " ".join(spelled[drawn[number * passages + p]].tolist()) + "."
-            for p in range(passages)
+            " ".join(spelled[drawn[number * passages + p]].tolist()) + "." for p in range(passages)
         ]
         body = "\n\n".join(paragraphs)
         day = dt.date(2020, 1, 1) + dt.timedelta(days=number % 1500)
