@@ -36,6 +36,7 @@ from qa.chunking import Passage, sentence_spans
 from qa.vectors import MEMORY_MAP_FROM_BYTES  # larger term files are mapped, like vectors
 
 LEXICAL_DIR = "lexical"
+SENTENCES_CACHED = 100_000  # sentences whose terms a build remembers (overlaps, boilerplate)
 TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")
 K1 = 1.5
 B = 0.75
@@ -192,7 +193,7 @@ class LexicalIndex:
         header: list[int] = []
         spans: list[tuple[int, int]] = []
         ends: list[int] = []
-        sentences: dict[tuple[int, int], list[int]] = {}
+        sentences: dict[str, list[int]] = {}  # recent sentences' terms, by their text
         documents: list[list[int]] = []
         ids: list[int] = []
         numbers: list[int] = []
@@ -200,15 +201,18 @@ class LexicalIndex:
         for passage in passages:
             article = by_id[passage.article_id]
             if article.id != current:  # passages come article by article
-                current, sentences = article.id, {}
+                current = article.id
+                if len(sentences) > SENTENCES_CACHED:
+                    sentences.clear()
                 header = terms_of(lexical_text(article, ""))
                 spans = sentence_spans(article.body)
                 ends = [sentence_end for _, sentence_end in spans]
             own: list[int] = []
-            for number, span in enumerate(_within(spans, ends, passage.start, passage.end)):
-                found = sentences.get(span)
+            for number, (start, end) in enumerate(_within(spans, ends, passage.start, passage.end)):
+                text = article.body[start:end]
+                found = sentences.get(text)
                 if found is None:
-                    found = sentences[span] = terms_of(article.body[span[0] : span[1]])
+                    found = sentences[text] = terms_of(text)
                 own += found
                 numbers += [min(number, 65535)] * len(found)
             ids += own

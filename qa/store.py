@@ -18,6 +18,7 @@ so search and answers use them as they used the dict and list they replace.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -32,6 +33,8 @@ from qa.vectors import MEMORY_MAP_FROM_BYTES
 
 STORE_FILE = "store.sqlite"
 PAGE = 2000  # rows per query when iterating
+PASSAGES_CACHED = 16_384  # recently read passages kept per worker (about 3 MB)
+ARTICLES_CACHED = 256  # and articles (bodies of a few kB each)
 
 _SCHEMA = """
 CREATE TABLE articles (
@@ -115,6 +118,9 @@ class Store:
                 self._db.execute("PRAGMA cache_size = -8000")  # 8 MB of SQLite's own cache
             self.article_count = self._one("SELECT count(*) FROM articles")[0]
             self.passage_count = self._one("SELECT count(*) FROM passages")[0]
+            # A question looks the same few dozen candidates up several times.
+            self.passage = functools.lru_cache(maxsize=PASSAGES_CACHED)(self._passage)
+            self.article = functools.lru_cache(maxsize=ARTICLES_CACHED)(self._article)
         except sqlite3.DatabaseError as error:
             on_disk.close()
             self._db.close()
@@ -142,14 +148,14 @@ class Store:
                 return
             start = rows[-1][0] + 1
 
-    def article(self, article_id: str) -> Article | None:
+    def _article(self, article_id: str) -> Article | None:
         found = self._one(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,))
         return _article(found) if found else None
 
     def has_article(self, article_id: str) -> bool:
         return self._one("SELECT 1 FROM articles WHERE id = ?", (article_id,)) is not None
 
-    def passage(self, row: int) -> Passage:
+    def _passage(self, row: int) -> Passage:
         found = self._one(
             'SELECT a.id, p.number, p.start, p."end" FROM passages p '
             "JOIN articles a ON a.row = p.article WHERE p.row = ?",

@@ -9,7 +9,6 @@ not installed (`pip install -e '.[ray]'`); `.ci/run` installs it.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -78,8 +77,9 @@ def _cluster_ready(address: str, nodes: int) -> bool:
 
 
 @contextlib.contextmanager
-def ray_cluster() -> Iterator[str]:
-    """A head and a second node on 127.0.0.1, one CPU each; yields the head's address."""
+def ray_cluster() -> Iterator[tuple[str, set[int]]]:
+    """A head and a second node on 127.0.0.1, one CPU each; yields the head's address and the
+    session ids of their processes (each `ray start` leads its own session)."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     temporary = Path(tempfile.mkdtemp(prefix="qa-ray-", dir="/tmp"))  # short: Unix sockets
@@ -104,14 +104,14 @@ def ray_cluster() -> Iterator[str]:
         while not _cluster_ready(address, 2):
             assert time.monotonic() < deadline, (temporary / "node.log").read_text()
             time.sleep(1)
-        yield address
+        yield address, {node.pid for node in nodes}
     finally:
         for node in reversed(nodes):
             _stop(node)
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
+def cluster() -> Iterator[tuple[str, set[int]]]:
     with ray_cluster() as address:
         yield address
 
@@ -129,7 +129,7 @@ def test_the_ray_build_publishes_what_a_local_build_does(cluster, tmp_path, embe
     many_articles(corpus, 12)
     local = build_from_corpus(corpus, tmp_path / "local", embedder, full=True)
 
-    process = qa_index(corpus, tmp_path / "ray", "--ray", cluster, stdout=subprocess.PIPE)
+    process = qa_index(corpus, tmp_path / "ray", "--ray", cluster[0], stdout=subprocess.PIPE)
     output, _ = process.communicate(timeout=600)
     assert process.returncode == 0, output
     assert b"15 added" in output
@@ -149,20 +149,21 @@ def test_the_ray_build_publishes_what_a_local_build_does(cluster, tmp_path, embe
     assert cosines.min() > 0.9999  # both fp32 here; batches differ
 
 
-def ray_worker_pids(address: str) -> list[int]:
-    """The processes of the build's embedding actors, from Ray's own state API."""
-    probe = (
-        "import json, ray; from ray.util.state import list_actors; "
-        f"ray.init(address={address!r}, logging_level='ERROR'); "
-        "print(json.dumps([a.pid for a in list_actors(filters=[('state', '=', 'ALIVE')]) "
-        "if a.class_name == '_Embedding']))"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
-    )
-    if done.returncode != 0 or not done.stdout.strip():
-        return []
-    return [int(pid) for pid in json.loads(done.stdout.strip().splitlines()[-1])]
+def embedding_actor_pids(sessions: set[int]) -> list[int]:
+    """Processes of the build's embedding actors (Ray names them `ray::_Embedding...`) in the
+    sessions of the node processes this test started, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            session = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3])
+        except (OSError, IndexError, ValueError):
+            continue
+        if command.startswith(b"ray::_Embedding") and session in sessions:
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def test_a_worker_killed_mid_build_finishes_or_leaves_the_live_index(cluster, tmp_path, embedder):
@@ -170,25 +171,31 @@ def test_a_worker_killed_mid_build_finishes_or_leaves_the_live_index(cluster, tm
     index = tmp_path / "index"
     build_from_corpus(corpus, index, embedder)
     live = current_version(index)
-    many_articles(corpus, 60)
+    many_articles(corpus, 200)
 
-    process = qa_index(corpus, index, "--ray", cluster, stderr=subprocess.PIPE)
-    seen = b""
-    while b"Embedding on Ray" not in seen and process.poll() is None:
-        seen += os.read(process.stderr.fileno(), 4096)
-    assert process.poll() is None, seen.decode(errors="replace")
-    pids = []
-    deadline = time.monotonic() + 60
-    while not pids and time.monotonic() < deadline:
-        pids = ray_worker_pids(cluster)
-    assert pids, "no embedding actor found"
-    os.kill(pids[0], signal.SIGKILL)  # an actor process we started, by its id
-    rest, _ = process.communicate(timeout=600)
-    seen += rest
+    process = qa_index(corpus, index, "--ray", cluster[0], stderr=subprocess.PIPE)
+    try:
+        seen = b""
+        while b"Embedding on Ray" not in seen and process.poll() is None:
+            seen += os.read(process.stderr.fileno(), 4096)
+        assert process.poll() is None, seen.decode(errors="replace")
+        pids = []
+        deadline = time.monotonic() + 60
+        while not pids and time.monotonic() < deadline:
+            pids = embedding_actor_pids(cluster[1])
+            time.sleep(0.1)
+        assert pids, "no embedding actor found"
+        os.kill(pids[0], signal.SIGKILL)  # an actor process of the cluster we started, by id
+        _, rest = process.communicate(timeout=900)
+        seen += rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
     if process.returncode == 0:  # Ray restarted the actor and retried its batch
         finished = load_index(index)
-        assert finished.manifest.article_count == 63
+        assert finished.manifest.article_count == 203
         assert current_version(index) != live
     else:  # the build failed cleanly: one line, the previous version still live
         assert current_version(index) == live
