@@ -19,7 +19,7 @@ back (which takes hours at this size in Python); everything else is the real pub
 
 `serve`: a real `qa serve` (gunicorn, `--workers` workers) over a built index; `--questions`
 MultiHop-RAG dev questions over HTTP from one client, then RSS of each worker and PSS
-(/proc/PID/smaps_rollup) of the whole server.
+(/proc/PID/smaps_rollup) of the whole server. `profile`: where /ask's time goes, in-process.
 """
 
 from __future__ import annotations
@@ -175,6 +175,7 @@ def make_synthetic(out: Path, articles: int, passages: int, words: int, seed: in
     print(f"text: {time.perf_counter() - started:.0f} s", flush=True)
 
     lexical = synthetic_lexical(drawn, titles, passages, word_term, stems)
+    del drawn, titles
     print(f"lexical: {time.perf_counter() - started:.0f} s", flush=True)
     vectors = clustered_vectors(rng, count, 384, out)
     print(f"vectors: {time.perf_counter() - started:.0f} s", flush=True)
@@ -225,8 +226,10 @@ def synthetic_lexical(
     del document, keep
     keys.sort()
     pairs, frequency = np.unique(keys, return_counts=True)
+    del keys
     term = pairs // count
     passage = pairs % count
+    del pairs
     size = len(stems)
     indptr = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(np.bincount(term, minlength=size), out=indptr[1:])
@@ -303,12 +306,40 @@ def serve(index: Path, questions: int, workers: int, threads: int) -> None:
     print(f"Index version on disk: {files / 2**30:.2f} GiB.")
 
 
+def profile(index: Path, questions: int) -> None:
+    """Where one /ask's time goes in-process (cProfile, one thread as in a server worker)."""
+    import cProfile
+    import pstats
+
+    from qa.answers import AskRequest
+    from qa.service import QAService
+    from qa.threads import limit_threads
+
+    limit_threads(1)
+    settings = Settings.from_env(index=index, workers=2, threads=4)
+    service = QAService(settings)
+    service.warm()
+    asked = load_questions(questions)
+    service.ask(AskRequest(asked[0], 5))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for question in asked:
+        service.ask(AskRequest(question, 5))
+    profiler.disable()
+    print(
+        f"{questions} questions, {(time.perf_counter() - started) / questions * 1000:.1f} ms "
+        "each under the profiler"
+    )
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.speed_scale", description=__doc__)
-    parser.add_argument("what", choices=("real", "synthetic", "serve"))
+    parser.add_argument("what", choices=("real", "synthetic", "serve", "profile"))
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--passages", type=int, default=3, help="synthetic: per article")
-    parser.add_argument("--words", type=int, default=120, help="synthetic: per passage")
+    parser.add_argument("--words", type=int, default=50, help="synthetic: per passage")
     parser.add_argument("--out", type=Path, help="where to build (real, synthetic)")
     parser.add_argument("--source-index", type=Path, help="real: a built MultiHop-RAG index")
     parser.add_argument("--index", type=Path, help="serve: the index folder")
@@ -318,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.what == "serve":
         serve(args.index, args.questions, args.workers, args.threads)
+        return 0
+    if args.what == "profile":
+        profile(args.index, args.questions)
         return 0
     if args.out is None:
         parser.error("--out is required")

@@ -17,6 +17,7 @@ makes it afresh rather than patching it.
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
 import math
@@ -134,8 +135,8 @@ class PassageTerms:
     starts: np.ndarray  # int64, one more than there are passages
 
     def save(self, folder: Path) -> None:
-        for name, array in zip(TERM_FILES, (self.ids, self.sentences, self.starts)):
-            np.save(folder / name, array)
+        for name, values in zip(TERM_FILES, (self.ids, self.sentences, self.starts)):
+            np.save(folder / name, values)
 
     @classmethod
     def load(cls, folder: Path, count: int) -> PassageTerms | None:
@@ -194,10 +195,11 @@ class LexicalIndex:
         spans: list[tuple[int, int]] = []
         ends: list[int] = []
         sentences: dict[str, list[int]] = {}  # recent sentences' terms, by their text
-        documents: list[list[int]] = []
-        ids: list[int] = []
-        numbers: list[int] = []
-        starts = [0]
+        # Compact arrays, not lists of Python ints: a million passages hold 200 million terms.
+        documents: list[array.array[int]] = []
+        ids = array.array("i")
+        numbers = array.array("H")
+        starts = array.array("q", [0])
         for passage in passages:
             article = by_id[passage.article_id]
             if article.id != current:  # passages come article by article
@@ -207,25 +209,25 @@ class LexicalIndex:
                 header = terms_of(lexical_text(article, ""))
                 spans = sentence_spans(article.body)
                 ends = [sentence_end for _, sentence_end in spans]
-            own: list[int] = []
+            document = array.array("i", header)
             for number, (start, end) in enumerate(_within(spans, ends, passage.start, passage.end)):
                 text = article.body[start:end]
                 found = sentences.get(text)
                 if found is None:
                     found = sentences[text] = terms_of(text)
-                own += found
-                numbers += [min(number, 65535)] * len(found)
-            ids += own
+                document.extend(found)
+                numbers.extend([min(number, 65535)] * len(found))
+            ids.extend(document[len(header) :])
             starts.append(len(ids))
-            documents.append(header + own)
+            documents.append(document)
         vocabulary = terms_of.vocabulary
         if not vocabulary:  # not one word in any passage or header
             vocabulary[""] = 0
         retriever.index((documents, vocabulary), show_progress=False)
         held = PassageTerms(
-            np.asarray(ids, dtype=np.int32),
-            np.asarray(numbers, dtype=np.uint16),
-            np.asarray(starts, dtype=np.int64),
+            np.frombuffer(ids, dtype=np.int32).copy(),
+            np.frombuffer(numbers, dtype=np.uint16).copy(),
+            np.frombuffer(starts, dtype=np.int64).copy(),
         )
         return cls(retriever, len(passages), held)
 
