@@ -76,17 +76,19 @@ class CopiesPreparer:
     def prepare(
         self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
     ) -> tuple[list[list[Passage]], np.ndarray]:
-        passages, blocks = [], []
+        passages = []
         for article in articles:
             original = article.id.rsplit("-c", 1)[0]
-            made = self.rows.get(original, [])
-            passages.append([replace(p, article_id=article.id) for p, _ in made])
-            if made:
-                block = np.vstack([v for _, v in made])
-                block = block + self.rng.normal(0, NOISE, block.shape).astype(np.float32)
-                blocks.append(block / np.linalg.norm(block, axis=1, keepdims=True))
-        matrix = np.vstack(blocks) if blocks else np.zeros((0, self.dimension), np.float32)
-        return passages, matrix.astype(np.float32)
+            passages.append([replace(p, article_id=article.id) for p, _ in self.rows[original]])
+        matrix = np.empty((sum(len(p) for p in passages), self.dimension), np.float32)
+        row = 0
+        for article in articles:  # filled in place: the matrix is the only copy
+            made = self.rows[article.id.rsplit("-c", 1)[0]]
+            block = np.vstack([v for _, v in made]) if made else matrix[:0]
+            block = block + self.rng.normal(0, NOISE, block.shape).astype(np.float32)
+            matrix[row : row + len(made)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+            row += len(made)
+        return passages, matrix
 
 
 def copies(originals: Sequence[Article], count: int) -> list[Article]:

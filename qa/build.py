@@ -233,6 +233,7 @@ def build_index(
     matrix = np.zeros((len(passages), preparer.dimension), dtype=np.float32)
     if new_to:
         matrix[new_to] = new_vectors
+    del new_vectors  # the matrix holds them now
     if reused_from:
         assert reusable is not None
         matrix[reused_to] = reusable.store.vectors()[reused_from]
