@@ -297,11 +297,13 @@ def serve(index: Path, questions: int, workers: int, threads: int) -> None:
         ["answers", "errors", "p50 ms", "p95 ms", "p99 ms", "ready s"],
         [[len(run.latencies), run.errors, p50, p95, p99, ready]],
     )
-    rows = [[name, m["rss"], m["peak_rss"], m["pss"]] for name, m in memory]
-    rows.append(["whole server", float("nan"), float("nan"), sum(m["pss"] for _, m in memory)])
+    keys = ("rss", "peak_rss", "pss", "pss_anon", "pss_file")
+    rows = [[name, *(m[key] for key in keys)] for name, m in memory]
+    total = [float("nan"), float("nan")] + [sum(m[k] for _, m in memory) for k in keys[2:]]
+    rows.append(["whole server", *total])
     print_table(
         f"Server memory after the run, {manifest.article_count:,} articles (MB)",
-        ["process", "RSS", "peak RSS", "PSS"],
+        ["process", "RSS", "peak RSS", "PSS", "PSS anonymous", "PSS of mapped files"],
         rows,
     )
     files = sum(p.stat().st_size for p in (index / "current").resolve().rglob("*"))

@@ -27,8 +27,9 @@ import logging
 import math
 import os
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -59,7 +60,7 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
-    def vectors(self) -> np.ndarray: ...
+    def vectors(self) -> np.ndarray | RowReader: ...
 
     def save(self, folder: Path) -> None: ...
 
@@ -117,8 +118,11 @@ class FaissStore:
     def count(self) -> int:
         return int(self._index.ntotal)
 
-    def vectors(self) -> np.ndarray:
-        return self._vectors
+    def vectors(self) -> np.ndarray | RowReader:
+        """The vectors by row. Rows of a memory-mapped file are read with `pread`: indexing the
+        map itself makes the kernel map the pages around each row into the process too, and
+        over many questions most of the file ends up counted in every worker."""
+        return self._rows or self._vectors
 
     def save(self, folder: Path) -> None:
         np.save(folder / VECTORS_FILE, np.ascontiguousarray(self._vectors, dtype=np.float32))
@@ -144,7 +148,7 @@ class FaissStore:
                 f"vector files hold {vectors.shape} / {index.ntotal}x{index.d}, "
                 f"the manifest says {count}x{dimension}"
             )
-        rows = RowReader(folder / VECTORS_FILE, vectors) if kind != "flat" else None
+        rows = RowReader(folder / VECTORS_FILE, vectors) if mapped else None
         return cls(vectors, index, kind=kind, rows=rows)
 
 
@@ -159,12 +163,31 @@ class RowReader:
         self._descriptor = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self._descriptor)
 
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
-        for number, row in enumerate(rows.tolist()):
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __getitem__(self, rows: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Rows as a new array (one row for an int), like indexing the matrix would give."""
+        if isinstance(rows, (int, np.integer)):
+            return self[np.array([int(rows)])][0]
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(self.shape[0]))
+        wanted = np.asarray(rows, dtype=np.int64)
+        wanted = np.where(wanted < 0, wanted + self.shape[0], wanted)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self.shape[0]):
+            raise IndexError("vector row out of range")
+        out = np.empty((len(wanted), self.shape[1]), dtype=self.dtype)
+        for number, row in enumerate(wanted.tolist()):
             data = os.pread(self._descriptor, self._row_bytes, self._offset + row * self._row_bytes)
+            if len(data) != self._row_bytes:
+                raise OSError(f"the vector file ended before row {row}")
             out[number] = np.frombuffer(data, dtype=self.dtype)
         return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row (for tools and tests that want the whole matrix)."""
+        whole = self[slice(None)]
+        return whole if dtype is None else whole.astype(dtype)
 
 
 def _build_ivf_sq8(vectors: np.ndarray) -> faiss.Index:
