@@ -12,16 +12,16 @@ queries and the off-topic ones as negatives separately and together.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
-from qa import evaluate
+from bench.common import SHARED_DATA
 from qa.answers import relevance
 from qa.embedding import SentenceTransformerEmbedder
+from qa.evals.multihop import MULTIHOP
+from qa.evals.runner import EvalFiles, benchmark_index
+from qa.question import Question
 from qa.search import Searcher
 from qa.settings import Settings
-from tests.conftest import SHARED_DATA
 
 DATA = SHARED_DATA / "multihop-rag"
 
@@ -74,21 +74,23 @@ OFF_TOPIC = [
 def main() -> None:
     settings = Settings.from_env()
     embedder = SentenceTransformerEmbedder.from_settings(settings)
-    corpus = DATA / "corpus_train.json"
-    articles, answerable = evaluate.load_multihop(corpus, DATA / "queries_dev.json")
-    records = json.loads((DATA / "queries_dev.json").read_text(encoding="utf-8"))
-    null = [r["query"] for r in records if not r.get("evidence_list")]
-    index = evaluate.benchmark_index(
-        "multihop-rag", corpus, articles, embedder, settings.cache, progress=True
+    loaded = MULTIHOP.load(EvalFiles(DATA / "corpus_train.json", DATA / "queries_dev.json"))
+    answerable = [case.question for case in loaded.cases if case.facts]
+    null = [case.question for case in loaded.cases if not case.facts]
+    index = benchmark_index(
+        MULTIHOP.name, loaded.key, loaded.articles, embedder, settings.cache, progress=True
     )
     searcher = Searcher(embedder)
 
     def scores(questions: list[str]) -> np.ndarray:
         return np.array(
-            [relevance(searcher.search(index, q, settings.default_k)) for q in questions]
+            [
+                relevance(searcher.search(index, Question.analyse(q, index), settings.default_k))
+                for q in questions
+            ]
         )
 
-    positive = scores([q.question for q in answerable])
+    positive = scores(answerable)
     negatives = {"null": scores(null), "off-topic": scores(OFF_TOPIC)}
     negatives["both"] = np.concatenate([negatives["null"], negatives["off-topic"]])
     print(f"{len(positive)} answerable, {len(null)} null, {len(OFF_TOPIC)} off-topic questions")

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import sys
 
-from qa import evaluate
+from bench.common import SHARED_DATA
 from qa.embedding import SentenceTransformerEmbedder
+from qa.evals.multihop import MULTIHOP
+from qa.evals.runner import EvalFiles, RunOptions, evaluate, report
+from qa.evals.squad import SQUAD
 from qa.settings import Settings
 from qa.threads import request_threads
-from tests.conftest import SHARED_DATA
 
 METHODS = ("bm25", "dense", "rrf", "hybrid")
 
@@ -29,24 +31,20 @@ def main() -> int:
     settings = Settings.from_env()
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     # Each question on one request's share of the cores, as /ask answers it.
-    options = evaluate.RunOptions(
-        METHODS, progress=True, threads=request_threads(settings.workers, settings.threads)
+    options = RunOptions(
+        METHODS,
+        progress=True,
+        threads=request_threads(settings.workers, settings.threads),
+        settings=settings,
     )
     for split in ("dev", "test"):
-        results = evaluate.evaluate_multihop(
-            multihop / "corpus_train.json",
-            multihop / f"queries_{split}.json",
-            embedder,
-            settings.cache,
-            options,
-        )
-        queries = int(results["hybrid"]["queries"])
-        print(f"\nMultiHop-RAG {split} ({queries} questions with evidence, top 10 passages)\n")
-        print(evaluate.format_table(results, evaluate.MULTIHOP_KEYS), flush=True)
-    results = evaluate.evaluate_squad(xquad, embedder, settings.cache, options)
-    queries = int(results["hybrid"]["queries"])
-    print(f"\nXQuAD-en ({queries} questions, top 20 passages)\n")
-    print(evaluate.format_table(results, evaluate.SQUAD_KEYS))
+        files = EvalFiles(multihop / "corpus_train.json", multihop / f"queries_{split}.json")
+        results = evaluate(MULTIHOP, files, embedder, settings.cache, options)
+        print(f"\nMultiHop-RAG {split} (top 10 passages)\n")
+        print(report(MULTIHOP, results), flush=True)
+    results = evaluate(SQUAD, EvalFiles(data=xquad), embedder, settings.cache, options)
+    print("\nXQuAD-en (top 20 passages)\n")
+    print(report(SQUAD, results))
     return 0
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,9 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import SHARED_DATA
 from qa.settings import REPOSITORY
 
-DATA = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
+DATA = SHARED_DATA
 CORPUS = DATA / "multihop-rag" / "corpus_train.json"
 NEW_ARTICLE = """Lighthouse keeper rescues three kayakers off the coast of Brittany
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.speed_tables import MULTIHOP, print_table
+from bench.common import MULTIHOP, print_table
 from qa.articles import Article, read_corpus
 from qa.build import build_from_corpus
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text

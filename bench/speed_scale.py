@@ -39,8 +39,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bench.common import MULTIHOP, percentiles_ms, print_table
 from bench.speed_serve import HttpClient, Server, load_questions, run_clients
-from bench.speed_tables import MULTIHOP, percentiles_ms, print_table
 from qa.articles import Article, Scan, read_file
 from qa.build import build_from_corpus, build_index
 from qa.chunking import ChunkingConfig, Passage
@@ -315,7 +315,7 @@ def profile(index: Path, questions: int) -> None:
     import cProfile
     import pstats
 
-    from qa.answers import AskRequest
+    from qa import contract
     from qa.service import QAService
     from qa.threads import limit_threads
 
@@ -323,13 +323,16 @@ def profile(index: Path, questions: int) -> None:
     settings = Settings.from_env(index=index, workers=2, threads=4)
     service = QAService(settings)
     service.warm()
-    asked = load_questions(questions)
-    service.ask(AskRequest(asked[0], 5))
+    asked = [
+        contract.parse(contract.AskRequest, {"question": q, "k": 5}, settings)
+        for q in load_questions(questions)
+    ]
+    service.ask(asked[0])
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
     for question in asked:
-        service.ask(AskRequest(question, 5))
+        service.ask(question)
     profiler.disable()
     print(
         f"{questions} questions, {(time.perf_counter() - started) / questions * 1000:.1f} ms "

@@ -25,7 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from bench.speed_tables import memory_mb, percentiles_ms, print_table
+from bench.common import memory_mb, percentiles_ms, print_table
 from qa.vectors import FAISS_FILE, FaissStore, choose_kind, exact_search, recall
 
 DIMENSION = 384

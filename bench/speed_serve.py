@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from bench.speed_tables import MULTIHOP, children, memory_mb, percentiles_ms, print_table
+from bench.common import MULTIHOP, children, memory_mb, percentiles_ms, print_table
 from qa.settings import REPOSITORY, Settings
 
 FALLBACK_QUESTIONS = (

@@ -1,31 +1,28 @@
-"""The Flask app: /ask, /articles, /articles/<id>, /healthz, /openapi.json and the page at /.
+"""`create_app`: the Flask app that serves the routes of `qa.routes`.
 
-Every error, from our code or from Flask, leaves as the same JSON shape:
-`{"error": {"code": "...", "message": "..."}}` with a fitting status.
+It wires things and holds the policies that apply to every route: one JSON error shape
+(`{"error": {"code": "...", "message": "..."}}`) for our errors and Flask's alike, POST bodies
+only as JSON (415 otherwise), the request size limit, the rate limit and security headers.
+Nothing heavy happens here: the model and the index load on first use.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-from pathlib import Path
-from typing import Any
 
-from flask import Flask, Response, jsonify, request, send_from_directory
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from qa.answers import parse_ask_body
+from qa import errors
+from qa.contract import error_body
 from qa.embedding import Embedder
-from qa.errors import BadRequest, Forbidden, QAError, Unauthorized
-from qa.openapi import openapi_document
+from qa.errors import QAError, Unauthorized
 from qa.ratelimit import install_rate_limit
+from qa.routes import api, page
 from qa.service import QAService
-from qa.settings import REPOSITORY, Settings
+from qa.settings import Settings
 
 log = logging.getLogger(__name__)
-
-WEB_FOLDER = REPOSITORY / "web"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -39,92 +36,65 @@ SECURITY_HEADERS = {
 }
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    """The one JSON error shape of every endpoint."""
-    return {"error": {"code": code, "message": message}}
-
-
-def require_admin(token: str | None, authorization: str | None) -> None:
-    """Admin endpoints are off without QA_ADMIN_TOKEN, and need it as a bearer token."""
-    if not token:
-        raise Forbidden(
-            "Admin endpoints are off: set QA_ADMIN_TOKEN to enable them.", code="admin_disabled"
-        )
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise Unauthorized("This endpoint needs an 'Authorization: Bearer <token>' header.")
-    if not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise Forbidden("The admin token is wrong.")
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     embedder: Embedder | None = None,
     service: QAService | None = None,
 ) -> Flask:
-    """Make the app. Nothing heavy happens here: the model and index load on first use."""
+    """Make the app over `settings` (default: from the environment)."""
     settings = settings or Settings.from_env()
-    service = service or QAService(settings, embedder=embedder)
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
-    app.extensions["qa_service"] = service
-    web_folder = Path(WEB_FOLDER)
+    app.extensions["qa_service"] = service or QAService(settings, embedder=embedder)
+    app.register_blueprint(api)
+    app.register_blueprint(page)
+    app.before_request(_json_bodies_only)
+    _install_error_handlers(app, settings)
+    install_rate_limit(app, settings)
+    app.after_request(_security_headers)
+    return app
 
-    @app.post("/ask")
-    def ask() -> Any:
-        ask_request = parse_ask_body(request.get_data(cache=False), settings)
-        return jsonify(service.ask(ask_request))
 
-    @app.post("/articles")
-    def add_article() -> Any:
-        require_admin(settings.admin_token, request.headers.get("Authorization"))
-        try:
-            payload = json.loads(request.get_data(cache=False))
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            raise BadRequest("The request body must be JSON.", code="invalid_json") from None
-        result = service.add_article(payload)
-        return jsonify(result), 201 if result["status"] != "unchanged" else 200
+def _json_bodies_only() -> None:
+    """A POST must say its body is JSON (`application/json`, or a `+json` type)."""
+    if request.method != "POST" or request.routing_exception is not None:
+        return  # no such route or method: that is the answer (404, 405)
+    media = request.mimetype
+    if media != "application/json" and not media.endswith("+json"):
+        sent = f"as {media}" if media else "without a Content-Type"
+        raise QAError(
+            f"The request body was sent {sent}; send JSON with 'Content-Type: application/json'.",
+            code=errors.UNSUPPORTED_MEDIA_TYPE,
+        )
 
-    @app.get("/articles/<article_id>")
-    def article(article_id: str) -> Any:
-        return jsonify(service.article(article_id))
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        return jsonify(service.health())
+# Flask's own errors in our words (the rate limit's message names the limit).
+_HTTP_MESSAGES = {
+    404: "There is nothing at this address.",
+    405: "This address does not take {method} requests.",
+    413: "The request body is larger than the limit of {limit:,} bytes (QA_MAX_REQUEST_BYTES).",
+}
 
-    def web_file(name: str) -> Response:
-        # no-cache: browsers revalidate (ETag), so a new release never pairs an old app.js
-        # with a new index.html.
-        response = send_from_directory(web_folder, name)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
 
-    @app.get("/openapi.json")
-    def openapi() -> Any:
-        return jsonify(openapi_document(settings))
-
-    @app.get("/")
-    def page() -> Any:
-        return web_file("index.html")
-
-    @app.get("/static/<path:name>")
-    def static_file(name: str) -> Any:
-        return web_file(name)
-
+def _install_error_handlers(app: Flask, settings: Settings) -> None:
     @app.errorhandler(QAError)
-    def qa_error(error: QAError) -> tuple[Any, int]:
+    def qa_error(error: QAError) -> tuple[Response, int]:
         response = jsonify(error_body(error.code, error.message))
         if isinstance(error, Unauthorized):
             response.headers["WWW-Authenticate"] = 'Bearer realm="qa"'
         return response, error.http_status
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Any, int]:
+    def http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        message = error.description or error.name
+        template = _HTTP_MESSAGES.get(status)
+        message = (
+            template.format(method=request.method, limit=settings.max_request_bytes)
+            if template
+            else error.description or error.name
+        )
         if status == 429:  # flask-limiter's description is only the limit, e.g. "60 per 1 minute"
             message = f"Too many requests: the limit is {message}. Retry after a short wait."
         response = jsonify(error_body(code, message))
@@ -134,16 +104,13 @@ def create_app(
         return response, status
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> tuple[Any, int]:
+    def unexpected(error: Exception) -> tuple[Response, int]:
         log.exception("Unexpected error on %s %s", request.method, request.path)
-        return jsonify(error_body("internal_error", "Something went wrong on our side.")), 500
+        body = error_body(errors.INTERNAL_ERROR, "Something went wrong on our side.")
+        return jsonify(body), 500
 
-    install_rate_limit(app, settings)
 
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-    return app
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -31,6 +31,7 @@ from qa.chunking import (
 from qa.embedding import Embedder, TokenEncoder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index
+from qa.stories import find_story_groups
 from qa.vectors import FaissStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class BuildReport:
     kept: list[str] = field(default_factory=list)  # indexed articles whose file now has problems
     passages_embedded: int = 0
     passages_total: int = 0
+    stories: int = 0  # groups of articles that are copies of one story
     seconds: float = 0.0
     version: str = ""
     # Seconds per phase: read, chunk, embed (or prepare, when both ran elsewhere), vectors
@@ -236,10 +238,14 @@ def build_index(
     del new_vectors  # the matrix holds them now
     if reused_from:
         assert reusable is not None
-        matrix[reused_to] = reusable.store.vectors()[reused_from]
+        matrix[reused_to] = reusable.store.get(np.asarray(reused_from))
     started = time.perf_counter()
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
     report.phases["vectors"] = time.perf_counter() - started
+    started = time.perf_counter()
+    stories = find_story_groups(articles)  # over all articles: a new one may copy an old one
+    report.stories = len(set(stories.groups.values()))
+    report.phases["stories"] = time.perf_counter() - started
     manifest = IndexManifest(
         model_id=preparer.model_id,
         dimension=preparer.dimension,
@@ -256,6 +262,7 @@ def build_index(
         articles=articles,
         passages=passages,
         store=store,
+        stories=stories,
     )
     report.phases["publish"] = time.perf_counter() - started
     report.version = published.manifest.version

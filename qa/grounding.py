@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.chunking import sentence_spans
-from qa.lexical import QUESTION_WORDS, LexicalIndex, terms
+from qa.lexical import terms
+from qa.question import Question
 from qa.search import Hit
 
 ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
@@ -35,36 +36,19 @@ class AnswerSentence:
     end: int
     score: float
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "passage": self.passage,
-            "article_id": self.article_id,
-            "start": self.start,
-            "end": self.end,
-        }
-
 
 def extract_answer(
-    question: str,
+    question: Question,
     hits: Sequence[Hit],
-    lexical: LexicalIndex | None,
     *,
     passages: int = ANSWER_PASSAGES,
     max_sentences: int = MAX_SENTENCES,
 ) -> list[AnswerSentence]:
     """The answer sentences from the top `passages` hits, best first; [] when none answers."""
-    if not hits:
+    total = question.total_weight
+    if not hits or total <= 0:
         return []
-    weights = (
-        lexical.question_weights(question)
-        if lexical is not None
-        else dict.fromkeys(terms(question, also_drop=QUESTION_WORDS), 1.0)
-    )
-    total = sum(weights.values())
-    if total <= 0:
-        return []
-    scored = score_sentences(hits[:passages], weights, total)
+    scored = score_sentences(hits[:passages], question.weights, total)
     if not scored or scored[0].score < MIN_COVERAGE:
         return []
     answer = [scored[0]]

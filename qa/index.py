@@ -11,6 +11,8 @@
         vectors.npy      normalized float32 embeddings, row i = passage i
         vectors.faiss    the FAISS index over them
         lexical/         the BM25 index over them (qa.lexical), made afresh at each publish
+        stories.json     which articles are copies of one story (qa.stories), found at each
+                         publish; versions built before it have none
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
@@ -40,7 +42,8 @@ from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
 from qa.lexical import LEXICAL_DIR, LexicalIndex
-from qa.store import ArticleStore, PassageStore, Store, write_store
+from qa.store import ArticleStore, read_text, write_store
+from qa.stories import STORIES_FILE, StoryGroups
 from qa.vectors import FaissStore, VectorStore
 
 log = logging.getLogger(__name__)
@@ -48,8 +51,6 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)  # 1: articles and passages in JSON Lines, read into memory
 MANIFEST_FILE = "manifest.json"
-ARTICLES_FILE = "articles.jsonl"  # format 1
-PASSAGES_FILE = "passages.jsonl"  # format 1
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
 CHECKSUM_KEY = "checksum"  # the manifest's own sha256, over its other fields
@@ -89,6 +90,30 @@ class Index:
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None  # None in versions built before it existed
+    stories: StoryGroups = field(default_factory=StoryGroups)  # empty before it existed
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story group of an article, or None when no other article is a copy of it.
+
+        Articles in one group are copies of one story (the same wire text printed by several
+        outlets, with other headlines, trimmed endings or added paragraphs; see qa.stories).
+        The group id is the id of its first article (earliest date). Two passages whose
+        articles have the same `story_of` come from one story: an answer cites one of them
+        and lists the others with `copies`."""
+        return self.stories.story_of(article_id)
+
+    def copies(self, article_id: str) -> list[Article]:
+        """The other articles of an article's story group, first published first ([] when it
+        has none): what a citation lists as "copies" ({article_id, title, source, date, url})
+        and what `GET /articles/<id>` can show as "also reported by"."""
+        group = self.stories.story_of(article_id)
+        if group is None:
+            return []
+        return [
+            self.articles[member]
+            for member in self.stories.members(group)
+            if member != article_id and member in self.articles
+        ]
 
     @cached_property
     def sources(self) -> list[str]:
@@ -172,7 +197,7 @@ def load_version(
         )
     _verify_checksums(folder, manifest, hint)
     try:
-        articles, passages = _read_text(folder, manifest.format_version)
+        articles, passages = read_text(folder, manifest.format_version)
         store = FaissStore.load(
             folder, manifest.dimension, manifest.passage_count, kind=manifest.store
         )
@@ -181,28 +206,19 @@ def load_version(
             if (folder / LEXICAL_DIR).is_dir()
             else None
         )
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        stories = (
+            StoryGroups.from_json(json.loads((folder / STORIES_FILE).read_text(encoding="utf-8")))
+            if (folder / STORIES_FILE).is_file()
+            else StoryGroups()
+        )
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, AttributeError) as error:
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
         raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
     # The store's passages reference articles by row (a foreign key); format 1 by id.
     if isinstance(passages, list) and any(p.article_id not in articles for p in passages):
         raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
-    return Index(manifest, articles, passages, store, path=folder, lexical=lexical)
-
-
-def _read_text(
-    folder: Path, format_version: int
-) -> tuple[Mapping[str, Article], Sequence[Passage]]:
-    """The articles and passages of a version: from its store, or (format 1) into memory."""
-    if format_version >= 2:
-        store = Store(folder)
-        return ArticleStore(store), PassageStore(store)
-    articles = {
-        article.id: article
-        for article in (Article.from_record(r) for r in _read_jsonl(folder / ARTICLES_FILE))
-    }
-    return articles, [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
+    return Index(manifest, articles, passages, store, path=folder, lexical=lexical, stories=stories)
 
 
 def publish_index(
@@ -213,6 +229,7 @@ def publish_index(
     passages: list[Passage],
     store: VectorStore,
     lexical: LexicalIndex | None = None,
+    stories: StoryGroups | None = None,
 ) -> Index:
     """Write a new version, verify it loads, then switch `current` to it atomically.
 
@@ -230,6 +247,8 @@ def publish_index(
         write_store(staging, articles, passages)
         store.save(staging)
         (lexical or LexicalIndex.for_passages(articles, passages)).save(staging)
+        if stories is not None:
+            _write_json(staging / STORIES_FILE, stories.to_json())
         manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
         manifest_data = asdict(manifest)
         manifest_data[CHECKSUM_KEY] = _manifest_checksum(manifest_data)
@@ -368,11 +387,6 @@ def _write_json(path: Path, data: Any) -> None:
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def _fsync_folder(folder: Path) -> None:

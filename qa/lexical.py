@@ -46,17 +46,6 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 _STEMMER = Stemmer.Stemmer("english")
 _STEMMER_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
-# Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
-# and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
-# with?" picked "... NATO does exactly what is forbidden ..." for its "does".
-# fmt: off
-QUESTION_WORDS = frozenset((
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
-    "do", "does", "did", "done", "doing", "has", "have", "had", "having",
-    "is", "are", "was", "were", "be", "been", "being", "am",
-    "can", "could", "would", "should", "shall", "will", "may", "might", "must",
-))
-# fmt: on
 
 
 def terms(text: str, also_drop: frozenset[str] = frozenset()) -> list[str]:
@@ -245,40 +234,42 @@ class LexicalIndex:
             weights[term] = math.log(1 + (self.count - frequency + 0.5) / (frequency + 0.5))
         return weights
 
-    def question_weights(self, question: str) -> dict[str, float]:
-        """The question's topic terms (question words dropped) with their IDF."""
-        return self.idf(sorted(set(terms(question, also_drop=QUESTION_WORDS))))
-
-    def proximity(self, question: str, rows: Sequence[int] | np.ndarray) -> Proximity | None:
-        """For each passage row: how much of the question's weight its best sentence holds, and
-        what share of the question's adjacent word pairs it says as pairs. None without saved
-        passage terms (index versions built before they existed)."""
+    def proximity(
+        self,
+        weights: Mapping[str, float],
+        words: Sequence[str],
+        rows: Sequence[int] | np.ndarray,
+    ) -> Proximity | None:
+        """For each passage row: how much of the total `weights` (term -> weight) its best
+        sentence holds, and what share of the adjacent pairs of `words` (terms in order) it says
+        as pairs. None without saved passage terms (versions built before they existed)."""
         held = self.passage_terms
         if held is None or self.count == 0 or len(rows) == 0:
             return None
         vocabulary = self._retriever.vocab_dict
-        weights = {
+        ids = {
             vocabulary[term]: weight
-            for term, weight in self.question_weights(question).items()
+            for term, weight in weights.items()
             if term in vocabulary and weight > 0
         }
-        words = [vocabulary.get(term, -1) for term in terms(question)]
-        pairs = {(a, b) for a, b in zip(words, words[1:]) if a >= 0 and b >= 0}
+        numbered = [vocabulary.get(term, -1) for term in words]
+        pairs = {(a, b) for a, b in zip(numbered, numbered[1:]) if a >= 0 and b >= 0}
         # The terms of the given rows, concatenated; `owner` says which row each comes from.
         chosen = np.asarray(rows, dtype=np.int64)
         starts, ends = held.starts[chosen], held.starts[chosen + 1]
         owner = np.repeat(np.arange(len(chosen)), ends - starts)
         positions = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])
-        ids = np.asarray(held.ids[positions], dtype=np.int64)
+        held_ids = np.asarray(held.ids[positions], dtype=np.int64)
         sentences = np.asarray(held.sentences[positions], dtype=np.int64)
         return Proximity(
-            _best_sentence_share(weights, owner, sentences, ids, len(chosen)),
-            _pair_share(pairs, owner, ids, len(chosen), len(vocabulary) + 1),
+            _best_sentence_share(ids, owner, sentences, held_ids, len(chosen)),
+            _pair_share(pairs, owner, held_ids, len(chosen), len(vocabulary) + 1),
         )
 
-    def scores(self, question: str) -> np.ndarray:
-        """The BM25 score of every passage (float32, one per row; zeros when nothing matches)."""
-        tokens = [t for t in terms(question) if t in self._retriever.vocab_dict]
+    def scores(self, words: Sequence[str]) -> np.ndarray:
+        """The BM25 score of every passage for these terms (float32, one per row; zeros when
+        nothing matches)."""
+        tokens = [t for t in words if t in self._retriever.vocab_dict]
         if not tokens or self.count == 0:
             return np.zeros(self.count, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)

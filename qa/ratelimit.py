@@ -14,7 +14,7 @@ from flask_limiter.util import get_remote_address
 
 from qa.settings import Settings
 
-UNLIMITED_ENDPOINTS = frozenset({"healthz"})
+UNLIMITED_ENDPOINTS = frozenset({"api.healthz"})
 
 
 def install_rate_limit(app: Flask, settings: Settings) -> Limiter | None:

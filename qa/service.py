@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
 
-from qa.answers import AskRequest, article_json, ask_response
+from qa import contract, pipeline
+from qa.answers import article_shape
 from qa.articles import derived_id, make_article, write_article
 from qa.build import build_from_corpus
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
-from qa.errors import BadRequest, IndexUnavailable, NotFound
-from qa.grounding import extract_answer
+from qa.errors import INDEX_WRITE_FAILED, IndexUnavailable, NotFound
 from qa.index import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
@@ -35,42 +34,27 @@ class QAService:
                     self._embedder = SentenceTransformerEmbedder.from_settings(self.settings)
         return self._embedder
 
-    def ask(self, request: AskRequest) -> dict[str, Any]:
+    def ask(self, request: contract.AskRequest) -> contract.AskResponse:
         index = self.live.get()  # one version for the whole request
-        hits = Searcher(self.embedder).search(index, request.question, request.k)
-        answer = extract_answer(request.question, hits, index.lexical)
-        return ask_response(request, hits, index.manifest.version, self.settings.min_score, answer)
+        searcher = Searcher(self.embedder)
+        return pipeline.answer(index, searcher, request, self.settings.min_score).response
 
-    def article(self, article_id: str) -> dict[str, Any]:
+    def article(self, article_id: str) -> contract.Article:
         index = self.live.get()
         article = index.articles.get(article_id)
         if article is None:
             raise NotFound(f"No article with id {article_id!r} in the index.")
-        return article_json(article)
+        return article_shape(article)
 
-    def add_article(self, payload: Any) -> dict[str, Any]:
+    def add_article(self, new: contract.NewArticle) -> contract.AddedArticle:
         """Write an article into the corpus and index it (incrementally) before answering."""
-        if not isinstance(payload, dict):
-            raise BadRequest("The request body must be a JSON object.", code="invalid_request")
-        unknown = set(payload) - {"title", "body", "date", "source", "url"}
-        if unknown:
-            raise BadRequest(
-                f"Unknown fields: {', '.join(sorted(unknown))}.", code="invalid_article"
-            )
-        title = payload.get("title")
-        fields = {name: payload.get(name) for name in ("date", "source", "url")}
-        if not isinstance(title, str):
-            raise BadRequest('"title" must be a string.', code="invalid_article")
-        for name in ("date", "source", "url"):
-            if fields[name] is not None and not isinstance(fields[name], str):
-                raise BadRequest(f'"{name}" must be a string.', code="invalid_article")
         article = make_article(
-            article_id=derived_id(title, fields["date"], fields["url"]),
-            title=title,
-            body=payload.get("body"),
-            date=fields["date"],
-            source=fields["source"],
-            url=fields["url"],
+            article_id=derived_id(new.title, new.date, new.url),
+            title=new.title,
+            body=new.body,
+            date=new.date,
+            source=new.source,
+            url=new.url,
         )
         target = self.settings.corpus / f"{article.id}.md"
         previous = target.read_bytes() if target.is_file() else None
@@ -87,27 +71,26 @@ class QAService:
                 raise IndexUnavailable(
                     f"The index could not be written ({error.strerror or error}); the article "
                     "was not added and the previous index is still live.",
-                    code="index_write_failed",
+                    code=INDEX_WRITE_FAILED,
                 ) from None
             raise
         index = self.live.refresh()
-        return {
-            "status": status,
-            "article": article_json(index.articles.get(article.id, article)),
-            "index": report.to_json(),
-        }
+        return contract.AddedArticle(
+            status=status,  # type: ignore[arg-type]  # write_article's three statuses
+            article=article_shape(index.articles.get(article.id, article)),
+            index=contract.BuildSummary.model_validate(report.to_json()),
+        )
 
-    def health(self) -> dict[str, Any]:
-        index = self.live.get()
-        manifest = index.manifest
-        return {
-            "status": "ok",
-            "articles": manifest.article_count,
-            "passages": manifest.passage_count,
-            "model": manifest.model_id,
-            "built_at": manifest.built_at,
-            "version": manifest.version,
-        }
+    def health(self) -> contract.Health:
+        manifest = self.live.get().manifest
+        return contract.Health(
+            status="ok",
+            articles=manifest.article_count,
+            passages=manifest.passage_count,
+            model=manifest.model_id,
+            built_at=manifest.built_at,
+            version=manifest.version,
+        )
 
     def warm(self) -> None:
         """Load the model and the index and run one query, so the first request is not slow."""

@@ -8,12 +8,14 @@ own cache per worker. Small stores (under `MEMORY_MAP_FROM_BYTES`, like small ve
 copied into the worker's memory when loaded: a file damaged in place on disk then cannot reach
 a running server.
 
-    articles(row, id, title, body, date, source, url, credits, path, content_hash)
+    articles(row, id, title, body, date, source, url, credits, path, authors, updated,
+             partial, content_hash)
     passages(row, article, number, start, end)       row = FAISS row; article = articles.row
     sources(name)                                    the distinct outlets, for search
 
 `ArticleStore` is a read-only `Mapping[str, Article]` and `PassageStore` a `Sequence[Passage]`,
-so search and answers use them as they used the dict and list they replace.
+so search and answers use them as they used the dict and list they replace. Versions of format
+1 kept them in `articles.jsonl` and `passages.jsonl`; `read_text` reads those into memory.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ _SCHEMA = """
 CREATE TABLE articles (
     row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, title TEXT NOT NULL, body TEXT NOT NULL,
     date TEXT, source TEXT, url TEXT, credits TEXT NOT NULL, path TEXT NOT NULL,
-    content_hash TEXT NOT NULL
+    authors TEXT NOT NULL, updated TEXT, partial INTEGER NOT NULL, content_hash TEXT NOT NULL
 );
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, article INTEGER NOT NULL, number INTEGER NOT NULL,
@@ -48,7 +50,9 @@ CREATE TABLE passages (
 );
 CREATE TABLE sources (name TEXT PRIMARY KEY);
 """
-_ARTICLE_COLUMNS = "id, title, body, date, source, url, credits, path"
+_ARTICLE_COLUMNS = "id, title, body, date, source, url, credits, path, authors, updated, partial"
+ARTICLES_FILE = "articles.jsonl"  # format 1
+PASSAGES_FILE = "passages.jsonl"  # format 1
 
 
 def write_store(folder: Path, articles: Sequence[Article], passages: Iterable[Passage]) -> None:
@@ -63,7 +67,7 @@ def write_store(folder: Path, articles: Sequence[Article], passages: Iterable[Pa
         rows = {article.id: row for row, article in enumerate(articles)}
         with connection:
             connection.executemany(
-                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         row,
@@ -75,6 +79,9 @@ def write_store(folder: Path, articles: Sequence[Article], passages: Iterable[Pa
                         a.url,
                         json.dumps(list(a.credits), ensure_ascii=False),
                         a.path,
+                        json.dumps(list(a.authors), ensure_ascii=False),
+                        a.updated,
+                        a.partial,
                         a.content_hash,
                     )
                     for row, a in enumerate(articles)
@@ -118,6 +125,7 @@ class Store:
                 self._db.execute("PRAGMA cache_size = -8000")  # 8 MB of SQLite's own cache
             self.article_count = self._one("SELECT count(*) FROM articles")[0]
             self.passage_count = self._one("SELECT count(*) FROM passages")[0]
+            self._one(f"SELECT {_ARTICLE_COLUMNS} FROM articles LIMIT 1")  # the columns we read
             # A question looks the same few dozen candidates up several times.
             self.passage = functools.lru_cache(maxsize=PASSAGES_CACHED)(self._passage)
             self.article = functools.lru_cache(maxsize=ARTICLES_CACHED)(self._article)
@@ -173,8 +181,20 @@ class Store:
 
 
 def _article(found: tuple[Any, ...]) -> Article:
-    article_id, title, body, date, source, url, credits, path = found
-    return Article(article_id, title, body, date, source, url, tuple(json.loads(credits)), path)
+    article_id, title, body, date, source, url, credits, path, authors, updated, partial = found
+    return Article(
+        article_id,
+        title,
+        body,
+        date,
+        source,
+        url,
+        tuple(json.loads(credits)),
+        path,
+        authors=tuple(json.loads(authors)),
+        updated=updated,
+        partial=bool(partial),
+    )
 
 
 class ArticleStore(Mapping[str, Article]):
@@ -257,3 +277,20 @@ class PassageStore(Sequence[Passage]):
             "JOIN articles a ON a.row = p.article WHERE p.row >= ? ORDER BY p.row LIMIT ?"
         ):
             yield Passage(*found[1:])
+
+
+def read_text(folder: Path, format_version: int) -> tuple[Mapping[str, Article], Sequence[Passage]]:
+    """The articles and passages of a version: from its store, or (format 1) into memory."""
+    if format_version >= 2:
+        store = Store(folder)
+        return ArticleStore(store), PassageStore(store)
+    articles = {
+        article.id: article
+        for article in (Article.from_record(r) for r in _read_jsonl(folder / ARTICLES_FILE))
+    }
+    return articles, [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]

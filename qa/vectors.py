@@ -60,7 +60,7 @@ class VectorStore(Protocol):
 
     def count(self) -> int: ...
 
-    def vectors(self) -> np.ndarray | RowReader: ...
+    def get(self, rows: np.ndarray) -> np.ndarray: ...
 
     def save(self, folder: Path) -> None: ...
 
@@ -118,11 +118,17 @@ class FaissStore:
     def count(self) -> int:
         return int(self._index.ntotal)
 
+    def get(self, rows: np.ndarray) -> np.ndarray:
+        """The float32 vectors of these rows, in the order given. Rows of a memory-mapped file
+        are read with `pread`: indexing the map itself makes the kernel map the pages around
+        each row into the process too, and over many questions most of the file ends up
+        counted in every worker."""
+        source = self._rows if self._rows is not None else self._vectors
+        return np.asarray(source[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+
     def vectors(self) -> np.ndarray | RowReader:
-        """The vectors by row. Rows of a memory-mapped file are read with `pread`: indexing the
-        map itself makes the kernel map the pages around each row into the process too, and
-        over many questions most of the file ends up counted in every worker."""
-        return self._rows or self._vectors
+        """Every row, for saving and for tests (a memory-mapped file's rows by `pread`)."""
+        return self._rows if self._rows is not None else self._vectors
 
     def save(self, folder: Path) -> None:
         np.save(folder / VECTORS_FILE, np.ascontiguousarray(self._vectors, dtype=np.float32))
@@ -169,7 +175,8 @@ class RowReader:
     def __getitem__(self, rows: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
         """Rows as a new array (one row for an int), like indexing the matrix would give."""
         if isinstance(rows, (int, np.integer)):
-            return self[np.array([int(rows)])][0]
+            single: np.ndarray = self[np.array([int(rows)])][0]
+            return single
         if isinstance(rows, slice):
             rows = np.arange(*rows.indices(self.shape[0]))
         wanted = np.asarray(rows, dtype=np.int64)

@@ -6,19 +6,7 @@ import pytest
 
 from qa.app import create_app
 
-from .conftest import SAMPLE_ID
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Every error has one shape: {"error": {"code": ..., "message": ...}}."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body
+from .support import SAMPLE_ID, assert_error
 
 
 @pytest.mark.parametrize(
@@ -132,7 +120,34 @@ def test_k_bounds_are_inclusive(client):
 def test_http_errors_use_the_same_shape(client):
     assert_error(client.get("/ask"), 405, "method_not_allowed")
     assert_error(client.get("/no/such/page"), 404, "not_found")
-    assert_error(client.post("/ask", data=b"x" * 2_000_000), 413, "request_entity_too_large")
+    big = client.post("/ask", data=b"x" * 2_000_000, content_type="application/json")
+    body = assert_error(big, 413, "request_entity_too_large")
+    assert body["error"]["message"] == (
+        "The request body is larger than the limit of 1,000,000 bytes (QA_MAX_REQUEST_BYTES)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "sent"),
+    [
+        (None, "without a Content-Type"),
+        ("text/plain", "as text/plain"),
+        ("application/x-www-form-urlencoded", "as application/x-www-form-urlencoded"),
+    ],
+)
+def test_post_bodies_must_be_json(client, content_type, sent):
+    headers = {"Content-Type": content_type} if content_type else {}
+    for path in ("/ask", "/articles"):
+        response = client.post(path, data=b'{"question": "CSTO"}', headers=headers)
+        body = assert_error(response, 415, "unsupported_media_type")
+        assert sent in body["error"]["message"]
+    # a JSON type with parameters, or a +json type, is JSON
+    for media in ("application/json; charset=utf-8", "application/problem+json"):
+        ok = client.post("/ask", data=b'{"question": "CSTO"}', headers={"Content-Type": media})
+        assert ok.status_code == 200
+    # a wrong method or path is still a 405 or 404, whatever the body
+    assert_error(client.post("/", data=b"x", content_type="text/plain"), 405, "method_not_allowed")
+    assert_error(client.post("/nope", data=b"x"), 404, "not_found")
 
 
 def test_no_index_is_a_503_that_says_how_to_build(empty_settings, embedder):

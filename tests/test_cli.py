@@ -15,7 +15,7 @@ from qa.embedding import SentenceTransformerEmbedder
 from qa.index import current_version
 from qa.settings import REPOSITORY
 
-from .conftest import SAMPLE, SAMPLE_ID, make_corpus
+from .support import SAMPLE, SAMPLE_ID, make_corpus
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from qa.cli import main
-from qa.evaluate import MULTIHOP_KEYS, SQUAD_KEYS, MultihopQuery, multihop_scores
+from qa.evals.multihop import KEYS as MULTIHOP_KEYS
+from qa.evals.multihop import MultihopQuery, multihop_scores
+from qa.evals.squad import KEYS as SQUAD_KEYS
 
 ARTICLES = [
     {
@@ -119,10 +121,15 @@ def test_eval_multihop_rag(tmp_path, cache, capsys):
     assert result["off_hits@10"] == 1.0 and result["fact_cov@10"] == 1.0
     assert result["art_cov@10"] == 1.0 and result["all_art@10"] == 1.0
     assert set(result["methods"]) == {"hybrid", "bm25"}
+    # per question type too; a null query counts as rightly answered when not answerable
+    hybrid = result["methods"]["hybrid"]
+    assert hybrid["comparison:off_hits@10"] == 1.0
+    assert hybrid["null:rejected"] in (0.0, 1.0)
+    assert "\ncomparison:\n" in output and "\nnull:\n" in output
     versions = list(cache.glob("eval/*/versions/*"))
     assert len(versions) == 1
 
-    # A second run reuses the cached index; without --json the table is the last thing printed.
+    # A second run reuses the cached index; without --json the tables are the last thing printed.
     assert main(arguments) == 0
     assert capsys.readouterr().out.strip().splitlines()[-1].startswith("| dense |")
     assert list(cache.glob("eval/*/versions/*")) == versions

@@ -5,6 +5,7 @@ from __future__ import annotations
 from qa.articles import Article
 from qa.chunking import Passage
 from qa.grounding import extract_answer
+from qa.question import Question
 from qa.search import Hit
 
 BODY = (
@@ -21,7 +22,7 @@ def hit(article: Article, start: int, end: int, number: int = 0) -> Hit:
 
 def test_the_best_sentence_with_exact_offsets():
     hits = [hit(ARTICLE, 0, len(BODY))]
-    answer = extract_answer("How big is the budget for the bridge?", hits, None)
+    answer = extract_answer(Question.analyse("How big is the budget for the bridge?"), hits)
     assert [a.text for a in answer] == [
         "It approved a budget of 4 million euros for the new bridge."
     ]
@@ -33,7 +34,9 @@ def test_the_best_sentence_with_exact_offsets():
 def test_offsets_stay_exact_in_a_later_passage():
     second_start = BODY.index("Work on")
     hits = [hit(OTHER, 0, len(OTHER.body)), hit(ARTICLE, second_start, len(BODY), 1)]
-    answer = extract_answer("When does work on the bridge over the Lys start?", hits, None)
+    answer = extract_answer(
+        Question.analyse("When does work on the bridge over the Lys start?"), hits
+    )
     assert answer[0].passage == 2
     assert BODY[answer[0].start : answer[0].end] == answer[0].text
     assert answer[0].text == "Work on the bridge over the river Lys starts in May."
@@ -41,9 +44,9 @@ def test_offsets_stay_exact_in_a_later_passage():
 
 def test_nothing_answers_an_unrelated_question():
     hits = [hit(OTHER, 0, len(OTHER.body))]
-    assert extract_answer("What is the budget of the bridge?", hits, None) == []
-    assert extract_answer("the of and", hits, None) == []  # only stopwords
-    assert extract_answer("What is the budget?", [], None) == []
+    assert extract_answer(Question.analyse("What is the budget of the bridge?"), hits) == []
+    assert extract_answer(Question.analyse("the of and"), hits) == []  # only stopwords
+    assert extract_answer(Question.analyse("What is the budget?"), []) == []
 
 
 def test_answer_in_the_api_cites_body_offsets(client):
@@ -68,5 +71,7 @@ def test_question_words_do_not_pick_the_answer():
     article = Article(id="csto", title="CSTO", body=body)
     split = body.index("There are")
     hits = [hit(article, 0, split - 2), hit(article, split, len(body), 1)]
-    answer = extract_answer("Which organizations does the CSTO have contacts with?", hits, None)
+    answer = extract_answer(
+        Question.analyse("Which organizations does the CSTO have contacts with?"), hits
+    )
     assert answer[0].text.startswith("There are contacts")

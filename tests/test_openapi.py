@@ -13,12 +13,10 @@ from referencing.jsonschema import DRAFT202012
 
 from qa.app import create_app
 from qa.build import build_from_corpus
-from qa.openapi import ERROR_CODES
+from qa.errors import CODES
 from qa.settings import Settings
 
-from .conftest import SAMPLE_ID, make_corpus
-from .test_app import assert_error
-from .test_docs import README
+from .support import README, SAMPLE_ID, assert_error, make_corpus
 
 DOCUMENT_URI = "urn:qa:openapi"
 TOKEN = "openapi-test-token"
@@ -204,6 +202,6 @@ def test_rate_limited_answers_match_the_document(built_settings, embedder, check
 
 
 def test_every_documented_error_code_is_in_the_readme():
-    for status, codes in ERROR_CODES.items():
+    for status, (_, codes) in CODES.items():
         for code in codes:
             assert f"`{code}`" in README, (status, code)

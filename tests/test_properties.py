@@ -30,7 +30,7 @@ from qa.articles import (
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text
 from qa.errors import ArticleError
 
-from .conftest import regex_tokenize
+from .support import regex_tokenize
 
 PROPERTY = settings(
     max_examples=400,

@@ -26,8 +26,7 @@ from qa.build import build_from_corpus
 from qa.index import current_version, load_index
 from qa.settings import REPOSITORY
 
-from .conftest import make_corpus
-from .test_rebuild import free_port, many_articles
+from .support import free_port, make_corpus, many_articles
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
 pytestmark = pytest.mark.ray

@@ -3,19 +3,14 @@ SIGKILL midway, hot reload under continuous requests, and adding articles over H
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,66 +23,18 @@ from qa.index import VERSIONS_DIR, current_version, load_index
 from qa.settings import REPOSITORY, Settings
 from qa.vectors import FaissStore
 
-from .conftest import make_corpus
-from .test_app import assert_error
-
-NEW_ARTICLE = """Lighthouse keeper rescues three kayakers off the coast of Brittany
-
-2 August 2023
-
-The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday evening after their boats capsized in strong currents near Brest.
-
-Based on materials from Ouest-France"""
-NEW_QUESTION = "Who rescued the kayakers near Brest?"
-
-
-class CountingEmbedder:
-    """The real embedder, counting the texts it is asked to embed."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.model_id, self.dimension, self.max_tokens = (
-            inner.model_id,
-            inner.dimension,
-            inner.max_tokens,
-        )
-        self.embedded: list[str] = []
-
-    def tokenize(self, texts):
-        return self.inner.tokenize(texts)
-
-    def encode_documents(self, texts, *, progress=False):
-        self.embedded.extend(texts)
-        return self.inner.encode_documents(texts)
-
-    def encode_query(self, text):
-        return self.inner.encode_query(text)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
-
-
-def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(payload).encode()
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def get_json(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from .support import (
+    NEW_ARTICLE,
+    NEW_QUESTION,
+    CountingEmbedder,
+    assert_error,
+    get_json,
+    make_corpus,
+    many_articles,
+    post_json,
+    qa_serve,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -189,19 +136,6 @@ def test_a_failed_write_leaves_the_previous_version_live(settings, embedder, mon
     assert "lighthouse" not in load_index(settings.index).articles
 
 
-def many_articles(folder: Path, count: int) -> None:
-    for number in range(count):
-        paragraphs = [
-            f"Report {number}, part {part}: the city council of town {number} voted on budget "
-            f"item {part} after a long debate about roads, schools, water pipes and parks."
-            for part in range(12)
-        ]
-        text = f"Council story {number}\n\n{1 + number % 28} March 2023\n\n" + "\n\n".join(
-            paragraphs
-        )
-        (folder / f"council-{number:03d}.txt").write_text(text)
-
-
 @pytest.mark.parametrize("stage", ["Chunking", "Batches"])  # progress bars: chunking, embedding
 def test_sigkill_midway_leaves_the_previous_index_serving(settings, embedder, stage):
     build_from_corpus(settings.corpus, settings.index, embedder)
@@ -277,25 +211,6 @@ def test_hot_reload_under_continuous_requests(settings, embedder):
     assert results[-1][1]["passages"][0]["citation"]["article_id"] == "lighthouse"
 
 
-@contextlib.contextmanager
-def qa_serve(settings: Settings, **environment: str) -> Iterator[str]:
-    """A real `qa serve` on a free loopback port, until the block ends; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "QA_PORT": str(port), **environment}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve",
-         "--corpus", str(settings.corpus), "--index", str(settings.index)],
-        cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=120)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
     build_from_corpus(settings.corpus, settings.index, embedder)
     with qa_serve(settings, QA_RELOAD_INTERVAL="0.2", QA_WORKERS="2") as url:
@@ -310,25 +225,6 @@ def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
             assert status == 200
             seen.add((body["index_version"], body["passages"][0]["citation"]["article_id"]))
         assert seen == {(new, "lighthouse")}
-
-
-def free_port() -> int:
-    """A free TCP port on loopback (released again for the server to bind)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 # --- POST /articles ---------------------------------------------------------------------------
@@ -425,7 +321,9 @@ def test_invalid_articles_are_400s_and_write_nothing(admin_client, settings, pay
 
 
 def test_adding_needs_a_json_body(admin_client):
-    response = admin_client.post("/articles", data=b"{oops", headers=bearer(TOKEN))
+    response = admin_client.post(
+        "/articles", data=b"{oops", headers=bearer(TOKEN), content_type="application/json"
+    )
     assert_error(response, 400, "invalid_json")
 
 

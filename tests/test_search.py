@@ -6,18 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.search import (
-    Candidate,
-    SearchConfig,
-    Searcher,
-    best_rows,
-    dates_named,
-    diversify,
-    fuse,
-    named_sources,
-    near_duplicates,
-    reciprocal_rank_fusion,
-)
+from qa.diversity import Candidate, diversify, near_duplicates
+from qa.fusion import best_rows, fuse, reciprocal_rank_fusion
+from qa.question import Question, dates_named, named_sources
+from qa.rerank import second_stage
+from qa.search import SearchConfig, Searcher
+
+
+def ask(searcher: Searcher, index, text: str, k: int):
+    return searcher.search(index, Question.analyse(text, index), k)
 
 
 def test_fuse_mixes_min_max_normalized_scores():
@@ -97,13 +94,16 @@ def test_hybrid_search_over_a_real_index(built_settings, embedder):
 
     index = load_index(built_settings.index)
     assert index.lexical is not None
-    hits = Searcher(embedder).search(index, "How much wheat did Egypt buy in the tender?", 4)
+    hits = ask(Searcher(embedder), index, "How much wheat did Egypt buy in the tender?", 4)
     assert "480,000 tonnes" in hits[0].text
     assert hits[0].lexical == pytest.approx(1.0)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for method in ("bm25", "dense", "rrf"):
-        other = Searcher(embedder, SearchConfig(method=method)).search(
-            index, "How much wheat did Egypt buy in the tender?", 2
+        other = ask(
+            Searcher(embedder, SearchConfig(method=method)),
+            index,
+            "How much wheat did Egypt buy in the tender?",
+            2,
         )
         assert "480,000 tonnes" in other[0].text, method
 
@@ -190,17 +190,19 @@ def test_second_stage_favours_named_outlet_and_date_and_a_sentence_saying_it(emb
     config = SearchConfig()
     question = "Did The Post report on December 6, 2023 that the grain export talks ended?"
     rows = np.arange(3)
-    bonus = Searcher(embedder)._second_stage(index, question, rows, {"The Post"})
-    near = index.lexical.proximity(question, rows)
+    analysed = Question.analyse(question, index)
+    assert analysed.outlets == {"The Post"} and analysed.dates == {"2023-12-06"}
+    bonus = second_stage(index, analysed, rows, config.bonuses)
+    near = index.lexical.proximity(analysed.weights, analysed.terms, rows)
     closeness = config.sentence_weight * near.sentence + config.phrase_weight * near.phrase
     assert closeness[0] == closeness[1] > closeness[2]  # same body; scattered words
     assert bonus - closeness == pytest.approx(
         [0, config.outlet_weight + config.date_weight, config.date_weight]
     )
-    hits = Searcher(embedder).search(index, question, 3)
+    hits = ask(Searcher(embedder), index, question, 3)
     assert [h.article.id for h in hits][0] == "post"
     # Without outlet or date, one sentence holding the question beats scattered words.
-    hits = Searcher(embedder).search(index, "Did the talks on grain exports end without a deal?", 3)
+    hits = ask(Searcher(embedder), index, "Did the talks on grain exports end without a deal?", 3)
     assert hits[-1].article.id == "scattered"
 
 
@@ -213,7 +215,7 @@ def test_an_index_built_before_passage_terms_still_searches(embedder):
     ]
     index = small_index(embedder, articles)
     index.lexical.passage_terms = None  # as loaded from a version written before they existed
-    hits = Searcher(embedder).search(index, "Did grain exports resume?", 2)
+    hits = ask(Searcher(embedder), index, "Did grain exports resume?", 2)
     assert [h.article.id for h in hits] == ["a", "b"]
 
 

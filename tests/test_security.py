@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-import qa.app
+import qa.routes
 from qa.app import create_app
 from qa.server import _Server
 from qa.settings import Settings
 
-from .test_app import assert_error
+from .support import assert_error
 
 TOKEN = "security-token"
 
@@ -38,7 +38,7 @@ def web_app(tmp_path, monkeypatch, built_settings, embedder):
     )
     (web / "app.js").write_text("console.log('hi');")
     (tmp_path / "secret.txt").write_text("do not serve")
-    monkeypatch.setattr(qa.app, "WEB_FOLDER", web)
+    monkeypatch.setattr(qa.routes, "WEB_FOLDER", web)
     settings = built_settings.replace(admin_token=TOKEN, rate_limit="1000/minute")
     return create_app(settings, embedder=embedder)
 
@@ -50,12 +50,13 @@ def test_every_kind_of_response_carries_the_headers(web_app, empty_settings, emb
         "page": client.get("/"),
         "static": client.get("/static/app.js"),
         "openapi": client.get("/openapi.json"),
-        "400": client.post("/ask", data=b"nope"),
+        "400": client.post("/ask", data=b"nope", content_type="application/json"),
         "401": client.post("/articles", json={}),
         "403": client.post("/articles", json={}, headers={"Authorization": "Bearer x"}),
         "404": client.get("/static/missing.js"),
         "405": client.delete("/ask"),
-        "413": client.post("/ask", data=b"x" * 2_000_000),
+        "413": client.post("/ask", data=b"x" * 2_000_000, content_type="application/json"),
+        "415": client.post("/ask", data=b"question=CSTO"),
         "503": create_app(empty_settings, embedder=embedder).test_client().get("/healthz"),
     }
     limited = create_app(empty_settings.replace(rate_limit="1/hour"), embedder=embedder)
@@ -131,13 +132,13 @@ def test_a_bad_rate_limit_is_refused_at_start(bad):
 
 def test_the_admin_token_is_compared_in_constant_time(web_app, monkeypatch):
     compared = []
-    real = qa.app.hmac.compare_digest
+    real = qa.routes.hmac.compare_digest
 
     def spy(given, expected):
         compared.append((given, expected))
         return real(given, expected)
 
-    monkeypatch.setattr(qa.app.hmac, "compare_digest", spy)
+    monkeypatch.setattr(qa.routes.hmac, "compare_digest", spy)
     client = web_app.test_client()
     for token in ("wrong", TOKEN[:-1], "é-not-ascii"):
         response = client.post("/articles", json={}, headers={"Authorization": f"Bearer {token}"})
@@ -202,7 +203,7 @@ def test_qa_add_keeps_hostile_file_names_inside_the_corpus(tmp_path, capsys):
 def test_post_articles_writes_only_inside_the_corpus(tmp_path, embedder):
     from qa.build import build_from_corpus
 
-    from .conftest import make_corpus
+    from .support import make_corpus
 
     settings = Settings(
         corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index", admin_token=TOKEN

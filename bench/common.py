@@ -1,4 +1,4 @@
-"""Small helpers the speed benchmarks share: percentiles, memory readings, printed tables."""
+"""What the benchmarks share: where the benchmark data is, percentiles, memory readings, tables."""
 
 from __future__ import annotations
 

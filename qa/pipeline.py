@@ -1,0 +1,40 @@
+"""Answering one /ask request against one index version: the steps every answer goes through.
+
+    request -> Question (analysed once) -> search -> answer sentences -> AskResponse
+
+`QAService` answers with it on the live index, and `qa eval` on a benchmark's index, so what
+`qa eval` measures is what /ask does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qa import contract
+from qa.answers import ask_response
+from qa.grounding import AnswerSentence, extract_answer
+from qa.index import Index
+from qa.question import Question
+from qa.search import Hit, Searcher
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The response, with what is behind it (for `qa eval`): the hits, the analysed question,
+    and the answer sentences found (the response holds them only when `answerable`)."""
+
+    response: contract.AskResponse
+    hits: list[Hit]
+    question: Question
+    sentences: list[AnswerSentence]
+
+
+def answer(
+    index: Index, searcher: Searcher, request: contract.AskRequest, min_score: float
+) -> Answered:
+    """Answer `request` from `index` (one version for the whole answer)."""
+    question = Question.analyse(request.question, index)
+    hits = searcher.search(index, question, request.k)
+    sentences = extract_answer(question, hits)
+    response = ask_response(request, hits, index.manifest.version, min_score, sentences)
+    return Answered(response, hits, question, sentences)

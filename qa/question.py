@@ -1,0 +1,103 @@
+"""A question, analysed once per request: what search and the answer sentence read of it.
+
+`Question.analyse` splits the question into index terms, weighs its topic terms by their
+rarity in the index that will answer it (BM25's IDF), and notes the outlets and calendar dates
+it names. Search (`qa.search`, `qa.rerank`) and the answer sentence (`qa.grounding`) take the
+`Question` as it is, so a question's terms and weights are computed once, in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.index import Index
+from qa.lexical import terms
+
+# Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
+# and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
+# with?" picked "... NATO does exactly what is forbidden ..." for its "does".
+# fmt: off
+QUESTION_WORDS = frozenset((
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+    "do", "does", "did", "done", "doing", "has", "have", "had", "having",
+    "is", "are", "was", "were", "be", "been", "being", "am",
+    "can", "could", "would", "should", "shall", "will", "may", "might", "must",
+))
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]  # every index term, in order (for BM25 and adjacent pairs)
+    weights: dict[str, float]  # topic terms (question words dropped) -> IDF in the index
+    outlets: frozenset[str] = frozenset()  # outlets of the index the question names
+    dates: frozenset[str] = frozenset()  # calendar dates it names, ISO
+
+    @classmethod
+    def analyse(cls, text: str, index: Index | None = None) -> Question:
+        """`text` read against the index that will answer it (its IDF, its outlets); without
+        an index every topic term weighs 1."""
+        topic = sorted(set(terms(text, also_drop=QUESTION_WORDS)))
+        lexical = index.lexical if index is not None else None
+        weights = lexical.idf(topic) if lexical is not None else dict.fromkeys(topic, 1.0)
+        sources = index.sources if index is not None else []
+        return cls(
+            text=text,
+            terms=tuple(terms(text)),
+            weights=weights,
+            outlets=frozenset(named_sources(text, sources)),
+            dates=frozenset(dates_named(text)),
+        )
+
+    @property
+    def total_weight(self) -> float:
+        return sum(self.weights.values())
+
+
+def named_sources(question: str, sources: Sequence[str]) -> list[str]:
+    """The outlets among `sources` that the question names, as whole words (case-insensitive)."""
+    lowered = question.lower()
+    found = []
+    for source in sources:
+        name = source.lower().strip()
+        if len(name) < 3 or name not in lowered:  # the cheap test first
+            continue
+        if re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", lowered):
+            found.append(source)
+    # "The Independent - Life and Style" also contains "The Independent": keep the longest.
+    return [s for s in found if not any(s != o and s.lower() in o.lower() for o in found)]
+
+
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"  # "December", "Dec."
+_DATE_PATTERNS = (
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), "ymd"),  # 2023-12-06
+    (re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), "mdy"),
+    (
+        re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH}),?\s+(\d{{4}})\b", re.I),
+        "dmy",
+    ),
+)
+
+
+def dates_named(question: str) -> set[str]:
+    """The calendar dates a question names, as ISO strings: "December 6, 2023", "6 Dec 2023",
+    "2023-12-06" all give "2023-12-06". Impossible dates (February 30) are ignored."""
+    found = set()
+    for pattern, order in _DATE_PATTERNS:
+        for match in pattern.finditer(question):
+            if order == "ymd":
+                year, month, day = match.groups()
+                text, form = f"{year}-{month}-{day}", "%Y-%m-%d"
+            else:
+                first, second, year = match.groups()
+                month, day = (first, second) if order == "mdy" else (second, first)
+                text, form = f"{day} {month.rstrip('.')[:3]} {year}", "%d %b %Y"
+            try:
+                found.add(dt.datetime.strptime(text, form).date().isoformat())
+            except ValueError:
+                continue
+    return found
