@@ -22,13 +22,18 @@ def percentiles_ms(seconds: Sequence[float]) -> tuple[float, float, float]:
     return float(values[0]), float(values[1]), float(values[2])
 
 
+PSS_FIELDS = (("Pss:", "pss"), ("Pss_Anon:", "pss_anon"), ("Pss_File:", "pss_file"))
+
+
 def memory_mb(pid: int | str = "self") -> dict[str, float]:
     """A process's resident memory now (rss), at its peak (peak_rss) and its fair share (pss).
 
     RSS counts shared pages (memory-mapped index files, the page cache) in full in every
-    process that maps them; PSS divides them among the processes sharing them.
+    process that maps them; PSS divides them among the processes sharing them. `pss_anon` is
+    the process's own memory (heap: the model, Python objects); `pss_file` its share of mapped
+    files (libraries, index files), which the kernel can drop and read again.
     """
-    result = {"rss": 0.0, "peak_rss": 0.0, "pss": 0.0}
+    result = {"rss": 0.0, "peak_rss": 0.0, "pss": 0.0, "pss_anon": 0.0, "pss_file": 0.0}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -36,8 +41,13 @@ def memory_mb(pid: int | str = "self") -> dict[str, float]:
             elif line.startswith("VmHWM:"):
                 result["peak_rss"] = int(line.split()[1]) / 1024
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                result["pss"] = int(line.split()[1]) / 1024
+            for key, name in (
+                ("Pss:", "pss"),
+                ("Pss_Anon:", "pss_anon"),
+                ("Pss_File:", "pss_file"),
+            ):
+                if line.startswith(key):
+                    result[name] = int(line.split()[1]) / 1024
     except OSError:  # the process ended, or /proc is not there
         pass
     return result

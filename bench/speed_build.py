@@ -39,6 +39,7 @@ class BuildResult:
     precision_reason: str
     min_cosine: float
     mean_cosine: float
+    phases: list[dict[str, float]]
 
 
 def write_bench_corpus(folder: Path, articles: int) -> str:
@@ -60,7 +61,7 @@ def embedding_texts(articles: list[Article], embedder: SentenceTransformerEmbedd
     return [
         embedding_text(article, passage, config)
         for article in articles
-        for passage in chunk_article(article, embedder.count_tokens, config)
+        for passage in chunk_article(article, embedder.tokenize, config)
     ]
 
 
@@ -79,7 +80,7 @@ def run_build_bench(workdir: Path, settings: Settings, articles: int, repeats: i
     baseline_model.encode(texts[:8], batch_size=8)  # first-call costs out of the timings
     embedder.encode_documents(texts[:8])
 
-    baseline_seconds, project_seconds = [], []
+    baseline_seconds, project_seconds, phases = [], [], []
     baseline = np.zeros((0, embedder.dimension), dtype=np.float32)
     for _ in range(repeats):
         started = time.perf_counter()
@@ -87,6 +88,7 @@ def run_build_bench(workdir: Path, settings: Settings, articles: int, repeats: i
         baseline_seconds.append(time.perf_counter() - started)
         report = build_from_corpus(corpus, index_root, embedder, full=True)
         project_seconds.append(report.seconds)
+        phases.append(report.phases)
         print(
             f"  baseline {baseline_seconds[-1]:.1f} s, project {project_seconds[-1]:.1f} s",
             flush=True,
@@ -103,6 +105,7 @@ def run_build_bench(workdir: Path, settings: Settings, articles: int, repeats: i
         precision_reason=embedder.precision_reason,
         min_cosine=float(cosines.min()),
         mean_cosine=float(cosines.mean()),
+        phases=phases,
     )
 
 
@@ -130,6 +133,16 @@ def print_build_table(result: BuildResult) -> None:
         f"{result.passages:,} passages (median of {len(result.project_seconds)} alternating runs)",
         ["path", "seconds", "passages/s", "article words/s", "ratio"],
         rows,
+    )
+    names = list(result.phases[0]) if result.phases else []
+    shares = [[name, statistics.median(p.get(name, 0.0) for p in result.phases)] for name in names]
+    total = sum(seconds for _, seconds in shares) or 1.0
+    model = sum(seconds for name, seconds in shares if name == "embed")
+    print_table(
+        "(a) Where `qa index --full` spends its time (median seconds per phase)",
+        ["phase", "seconds", "share"],
+        [[name, seconds, seconds / total] for name, seconds in shares]
+        + [["not the model pass", total - model, (total - model) / total]],
     )
     print(f"Precision: {result.precision} ({result.precision_reason}).")
     print(

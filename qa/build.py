@@ -12,19 +12,36 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from qa.articles import Article, Problem
-from qa.chunking import ChunkingConfig, Passage, chunk_article, embedding_text
-from qa.corpus import read_corpus
-from qa.embedding import Embedder
+from qa.articles import Article, Problem, Scan
+from qa.chunking import (
+    ChunkingConfig,
+    Passage,
+    article_header,
+    chunk_tokens,
+    embedding_text,
+    passage_ids,
+)
+from qa.corpus import corpus_files, merge_scans
+from qa.embedding import Embedder, TokenEncoder
 from qa.errors import IndexBusy, IndexUnavailable
-from qa.index import Index, IndexManifest, current_version, load_index, publish_index
+from qa.formats import read_file
+from qa.index import (
+    FORMAT_VERSION,
+    Index,
+    IndexManifest,
+    current_version,
+    load_index,
+    publish_index,
+)
 from qa.stories import STORIES_FILE, find_story_groups
 from qa.vectors import FaissStore
 
@@ -50,6 +67,9 @@ class BuildReport:
     version: str = ""  # the live version after the build: the new one, or the one kept
     published: bool = False  # whether this build made `version`
     refused: bool = False  # a strict build that met files it could not read: nothing published
+    # Seconds per phase: read, chunk, embed (or prepare, when both ran elsewhere), vectors
+    # (FAISS), publish (lexical index, writing, loading back to verify).
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def up_to_date(self) -> bool:
@@ -97,7 +117,7 @@ def build_lock(index_root: Path) -> FileLock:
 def build_from_corpus(
     corpus: Path,
     index_root: Path,
-    embedder: Embedder,
+    embedder: Embedder | Preparer,
     *,
     full: bool = False,
     config: ChunkingConfig | None = None,
@@ -119,8 +139,12 @@ def build_from_corpus(
             f"Another `qa index` is building {index_root}; wait for it to finish "
             "(or pass --wait SECONDS)."
         ) from None
+    preparer = embedder if isinstance(embedder, Preparer) else LocalPreparer(embedder)
     try:
-        scan = read_corpus(corpus)
+        read_started = time.perf_counter()
+        files = corpus_files(corpus)
+        scan = merge_scans(zip((name for _, name in files), preparer.read(files)))
+        read_seconds = time.perf_counter() - read_started
         previous = _previous_index(index_root)
         kept = _kept_despite_problems(previous, scan.articles, scan.problems)
         if strict and scan.problems:
@@ -129,7 +153,7 @@ def build_from_corpus(
         else:
             report = build_index(
                 scan.articles + kept,
-                embedder,
+                preparer,
                 index_root,
                 previous=previous,
                 reuse=not full,
@@ -138,15 +162,58 @@ def build_from_corpus(
             )
         report.problems = scan.problems
         report.kept = [article.id for article in kept]
+        report.phases = {"read": read_seconds, **report.phases}
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
 
+@runtime_checkable
+class Preparer(Protocol):
+    """Where a build reads files and turns new articles into passages and vectors: in this
+    process (`LocalPreparer`), or on a Ray cluster (`qa.raybuild`)."""
+
+    model_id: str
+    dimension: int
+    max_tokens: int
+
+    def read(self, files: Sequence[tuple[Path, str]]) -> list[Scan]: ...
+
+    def prepare(
+        self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
+    ) -> tuple[list[list[Passage]], np.ndarray]: ...
+
+
+class LocalPreparer:
+    """Reading, chunking and embedding in this process, with one embedder."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.model_id = embedder.model_id
+        self.dimension = embedder.dimension
+        self.max_tokens = embedder.max_tokens
+        self.phases: dict[str, float] = {}  # seconds of the last `prepare`: chunk, embed
+
+    def read(self, files: Sequence[tuple[Path, str]]) -> list[Scan]:
+        return [read_file(path, relative) for path, relative in files]
+
+    def prepare(
+        self, articles: Sequence[Article], config: ChunkingConfig, *, progress: bool = False
+    ) -> tuple[list[list[Passage]], np.ndarray]:
+        """Each article's passages, and the vectors of all of them in that order."""
+        started = time.perf_counter()
+        chunked = chunk_articles(articles, self.embedder, config, progress=progress)
+        inputs = [item for c in chunked for item in c.inputs]
+        chunked_at = time.perf_counter()
+        vectors = embed_inputs(self.embedder, inputs, progress=progress)
+        self.phases = {"chunk": chunked_at - started, "embed": time.perf_counter() - chunked_at}
+        return [c.passages for c in chunked], vectors
+
+
 def build_index(
     articles: list[Article],
-    embedder: Embedder,
+    embedder: Embedder | Preparer,
     index_root: Path,
     *,
     previous: Index | None = None,
@@ -159,8 +226,9 @@ def build_index(
 
     When `previous` can be reused and already holds exactly these articles, nothing is
     published: the report says so (`published` false, `version` the previous one)."""
-    config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
-    compatible = reuse and previous is not None and _compatible(previous, embedder, config)
+    preparer = embedder if isinstance(embedder, Preparer) else LocalPreparer(embedder)
+    config = config or ChunkingConfig(max_tokens=preparer.max_tokens)
+    compatible = reuse and previous is not None and _compatible(previous, preparer, config)
     reusable = previous if compatible else None
     if reusable is not None and _holds_exactly(reusable, articles):
         return _unpublished(articles, reusable)
@@ -168,48 +236,59 @@ def build_index(
     unchanged = set(report.unchanged)
     old_rows = _rows_by_article(reusable) if reusable is not None else {}
 
-    passages: list[Passage] = []
-    vectors: list[np.ndarray | None] = []  # one per passage; None until embedded
-    to_embed: list[tuple[int, str]] = []
-    for article in tqdm(articles, desc="Chunking", unit="article", disable=not progress):
+    plan: list[list[int] | None] = []  # per article: its rows in `previous`, or None: prepare it
+    for article in articles:
         if reusable is not None and article.id in unchanged:
-            rows = old_rows.get(article.id, [])
-            passages += [reusable.passages[row] for row in rows]
-            if rows:
-                vectors += list(reusable.store.get(np.asarray(rows)))
-            continue
-        for passage in chunk_article(article, embedder.count_tokens, config):
-            to_embed.append((len(passages), embedding_text(article, passage, config)))
-            passages.append(passage)
-            vectors.append(None)
+            plan.append(old_rows.get(article.id, []))
+        else:
+            plan.append(None)
 
-    if to_embed:
-        embedded = embedder.encode_documents([text for _, text in to_embed], progress=progress)
-        for (position, _), vector in zip(to_embed, embedded):
-            vectors[position] = vector
-    report.passages_embedded = len(to_embed)
+    fresh = [article for article, rows in zip(articles, plan) if rows is None]
+    started = time.perf_counter()
+    new_passages, new_vectors = preparer.prepare(fresh, config, progress=progress)
+    report.phases = getattr(preparer, "phases", None) or {"prepare": time.perf_counter() - started}
+    passages: list[Passage] = []
+    reused_from: list[int] = []  # rows of `previous` ...
+    reused_to: list[int] = []  # ... and where they go
+    new_to: list[int] = []
+    fresh_passages = iter(new_passages)
+    for rows in plan:
+        if rows is None:
+            made = next(fresh_passages)
+            new_to.extend(range(len(passages), len(passages) + len(made)))
+            passages.extend(made)
+        else:
+            assert reusable is not None
+            reused_from.extend(rows)
+            reused_to.extend(range(len(passages), len(passages) + len(rows)))
+            passages.extend(reusable.passages[row] for row in rows)
+    report.passages_embedded = len(new_to)
     report.passages_total = len(passages)
 
-    matrix = (
-        np.vstack([v for v in vectors if v is not None]).astype(np.float32)
-        if passages
-        else np.zeros((0, embedder.dimension), dtype=np.float32)
-    )
+    matrix = np.zeros((len(passages), preparer.dimension), dtype=np.float32)
+    if new_to:
+        matrix[new_to] = new_vectors
+    del new_vectors  # the matrix holds them now
+    if reused_from:
+        assert reusable is not None
+        matrix[reused_to] = reusable.store.get(np.asarray(reused_from))
+    started = time.perf_counter()
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
+    report.phases["vectors"] = time.perf_counter() - started
     started = time.perf_counter()
     stories = find_story_groups(articles)  # over all articles: a new one may copy an old one
     report.stories = len(set(stories.groups.values()))
-    log.debug("Story groups: %d, in %.1f s", report.stories, time.perf_counter() - started)
+    report.phases["stories"] = time.perf_counter() - started
     manifest = IndexManifest(
-        model_id=embedder.model_id,
-        dimension=embedder.dimension,
+        model_id=preparer.model_id,
+        dimension=preparer.dimension,
         article_count=len(articles),
         passage_count=len(passages),
         chunking=asdict(config),
-        article_hashes={article.id: article.content_hash for article in articles},
         built_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         store=store.kind,
     )
+    started = time.perf_counter()
     published = publish_index(
         index_root,
         manifest=manifest,
@@ -218,6 +297,7 @@ def build_index(
         store=store,
         stories=stories,
     )
+    report.phases["publish"] = time.perf_counter() - started
     report.version = published.manifest.version
     report.published = True
     return report
@@ -226,7 +306,7 @@ def build_index(
 def _compare(articles: list[Article], previous: Index | None) -> BuildReport:
     """A report of which articles are added, changed, unchanged and removed since `previous`."""
     report = BuildReport()
-    old_hashes = previous.manifest.article_hashes if previous is not None else {}
+    old_hashes = previous.article_hashes() if previous is not None else {}
     for article in articles:
         previous_hash = old_hashes.get(article.id)
         if previous_hash is None:
@@ -254,14 +334,68 @@ def _holds_exactly(index: Index, articles: list[Article]) -> bool:
     format."""
     hashes = {article.id: article.content_hash for article in articles}
     return (
-        len(hashes) == len(articles)
-        and index.manifest.article_hashes == hashes
+        index.manifest.format_version == FORMAT_VERSION
+        and len(hashes) == len(articles)
+        and index.article_hashes() == hashes
         and all(index.articles[a.id].path == a.path for a in articles)
         and index.lexical is not None
         and index.lexical.passage_terms is not None
         and index.path is not None
         and (index.path / STORIES_FILE).is_file()
     )
+
+
+@dataclass
+class Chunked:
+    """One article's passages and, for each, what the model reads: its word pieces, or its text
+    when it cuts a word (so its word pieces differ from the body's)."""
+
+    passages: list[Passage]
+    inputs: list[np.ndarray | str]
+
+
+CHUNK_BATCH = 64  # articles tokenized per call (the fast tokenizer works through a batch at once)
+
+
+def chunk_articles(
+    articles: Sequence[Article],
+    embedder: Embedder,
+    config: ChunkingConfig,
+    *,
+    progress: bool = False,
+) -> list[Chunked]:
+    """Each article's passages and model inputs; every body is tokenized once."""
+    by_ids = isinstance(embedder, TokenEncoder)
+    result = []
+    with tqdm(total=len(articles), desc="Chunking", unit="article", disable=not progress) as bar:
+        for first in range(0, len(articles), CHUNK_BATCH):
+            batch = articles[first : first + CHUNK_BATCH]
+            tokens = embedder.tokenize([t for a in batch for t in (article_header(a), a.body)])
+            for number, article in enumerate(batch):
+                header, body = tokens[2 * number], tokens[2 * number + 1]
+                passages = chunk_tokens(article, header, body, embedder.tokenize, config)
+                inputs: list[np.ndarray | str] = []
+                for passage in passages:
+                    ids = passage_ids(header, body, passage, config) if by_ids else None
+                    inputs.append(embedding_text(article, passage, config) if ids is None else ids)
+                result.append(Chunked(passages, inputs))
+            bar.update(len(batch))
+    return result
+
+
+def embed_inputs(
+    embedder: Embedder, inputs: Sequence[np.ndarray | str], *, progress: bool = False
+) -> np.ndarray:
+    """Vectors of passages given as word pieces or texts (texts are tokenized here, once)."""
+    if not inputs:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    if not isinstance(embedder, TokenEncoder):
+        return embedder.encode_documents([str(i) for i in inputs], progress=progress)
+    texts = [n for n, i in enumerate(inputs) if isinstance(i, str)]
+    sequences = list(inputs)
+    for n, tokens in zip(texts, embedder.tokenize([str(inputs[n]) for n in texts])):
+        sequences[n] = tokens.ids
+    return embedder.encode_tokens([np.asarray(s) for s in sequences], progress=progress)
 
 
 def _kept_despite_problems(
@@ -294,7 +428,7 @@ def _previous_index(index_root: Path) -> Index | None:
         return None
 
 
-def _compatible(previous: Index, embedder: Embedder, config: ChunkingConfig) -> bool:
+def _compatible(previous: Index, embedder: Preparer, config: ChunkingConfig) -> bool:
     return (
         previous.manifest.model_id == embedder.model_id
         and previous.manifest.dimension == embedder.dimension

@@ -6,6 +6,10 @@ article's header included, so the model never truncates), and each passage after
 repeats up to `overlap_tokens` of the previous one's closing sentences. A sentence longer than
 a whole passage is cut at word boundaries. Every passage keeps its character offsets in the body:
 `article.body[start:end] == passage text`, always.
+
+The body is tokenized once, with each word piece's character span; sentence and word counts are
+read off those spans, and the word pieces a passage is embedded from are a slice of them after
+the header's (`passage_ids`), so nothing is tokenized a second time to embed it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,40 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import blingfire
+import numpy as np
 
 from qa.articles import PARAGRAPH_SEPARATOR, Article
 
-# Token counts for a batch of texts, without special tokens.
-CountTokens = Callable[[Sequence[str]], list[int]]
+
+@dataclass(frozen=True)
+class Tokens:
+    """A text's word pieces (without special tokens): ids and the characters each one spans."""
+
+    ids: np.ndarray  # int64
+    starts: np.ndarray  # int64, character offset where each word piece starts
+    ends: np.ndarray  # int64, and where it ends
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def count(self, start: int, end: int) -> int:
+        """Word pieces overlapping the characters [start, end) (an upper bound for that text)."""
+        first = int(np.searchsorted(self.ends, start, side="right"))
+        last = int(np.searchsorted(self.starts, end, side="left"))
+        return max(last - first, 0)
+
+    def slice(self, start: int, end: int) -> np.ndarray | None:
+        """The ids of exactly the characters [start, end), or None when a word piece crosses
+        either edge (then that text tokenizes differently on its own)."""
+        first = int(np.searchsorted(self.ends, start, side="right"))
+        last = int(np.searchsorted(self.starts, end, side="left"))
+        if first < last and (self.starts[first] < start or self.ends[last - 1] > end):
+            return None
+        return self.ids[first:last]
+
+
+# Word pieces of a batch of texts.
+Tokenize = Callable[[Sequence[str]], list[Tokens]]
 
 MAX_HEADER_TOKENS = 64
 
@@ -92,28 +125,52 @@ def sentence_spans(body: str) -> list[tuple[int, int]]:
 
 
 def chunk_article(
-    article: Article, count_tokens: CountTokens, config: ChunkingConfig | None = None
+    article: Article, tokenize: Tokenize, config: ChunkingConfig | None = None
 ) -> list[Passage]:
-    """Cut an article into passages that each fit the model whole."""
+    """Cut an article into passages that each fit the model whole (tokenizing it once)."""
+    header, body = tokenize([article_header(article), article.body])
+    return chunk_tokens(article, header, body, tokenize, config)
+
+
+def chunk_tokens(
+    article: Article,
+    header: Tokens,
+    body: Tokens,
+    tokenize: Tokenize,
+    config: ChunkingConfig | None = None,
+) -> list[Passage]:
+    """`chunk_article` from the header's and the body's word pieces (`tokenize` is only called
+    again for pieces of a word longer than a whole passage)."""
     config = config or ChunkingConfig()
     budget = config.max_tokens
     if config.with_header:
-        budget -= min(count_tokens([article_header(article)])[0], MAX_HEADER_TOKENS) + 1
+        budget -= min(len(header), MAX_HEADER_TOKENS) + 1
     budget = max(budget, 16)
     spans = sentence_spans(article.body)
     if not spans:
         return []
-    counts = count_tokens([article.body[s:e] for s, e in spans])
     sentences: list[_Span] = []
-    for (start, end), tokens in zip(spans, counts):
+    for start, end in spans:
+        tokens = body.count(start, end)
         if tokens <= budget:
             sentences.append(_Span(start, end, tokens))
         else:
-            sentences.extend(_split_long(article.body, start, end, budget, count_tokens))
+            sentences.extend(_split_long(article.body, start, end, budget, body, tokenize))
     return [
         Passage(article.id, number, group[0].start, group[-1].end)
         for number, group in enumerate(_pack(sentences, budget, config.overlap_tokens))
     ]
+
+
+def passage_ids(
+    header: Tokens, body: Tokens, passage: Passage, config: ChunkingConfig
+) -> np.ndarray | None:
+    """The word pieces the model reads for a passage (its header's, then its own): the same as
+    tokenizing `embedding_text`, or None when the passage cuts a word (then tokenize that)."""
+    own = body.slice(passage.start, passage.end)
+    if own is None or not config.with_header:
+        return own
+    return np.concatenate([header.ids, own])
 
 
 def _pack(sentences: list[_Span], budget: int, overlap: int) -> list[list[_Span]]:
@@ -151,24 +208,24 @@ def _pack(sentences: list[_Span], budget: int, overlap: int) -> list[list[_Span]
 
 
 def _split_long(
-    body: str, start: int, end: int, budget: int, count_tokens: CountTokens
+    body: str, start: int, end: int, budget: int, tokens: Tokens, tokenize: Tokenize
 ) -> list[_Span]:
     """Cut one over-long sentence into pieces of at most `budget` tokens, at spaces."""
     words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", body[start:end])]
-    counts = count_tokens([body[s:e] for s, e in words])
     pieces: list[_Span] = []
     piece_start, piece_tokens = words[0][0], 0
     previous_end = words[0][0]
-    for (word_start, word_end), tokens in zip(words, counts):
-        if piece_tokens and piece_tokens + tokens > budget:
+    for word_start, word_end in words:
+        count = tokens.count(word_start, word_end)
+        if piece_tokens and piece_tokens + count > budget:
             pieces.append(_Span(piece_start, previous_end, piece_tokens))
             piece_start, piece_tokens = word_start, 0
-        if tokens > budget:  # a single "word" longer than a passage: cut it by characters
-            pieces.extend(_split_characters(body, word_start, word_end, budget, count_tokens))
+        if count > budget:  # a single "word" longer than a passage: cut it by characters
+            pieces.extend(_split_characters(body, word_start, word_end, budget, tokenize))
             piece_start, piece_tokens = word_end, 0
             previous_end = word_end
             continue
-        piece_tokens += tokens
+        piece_tokens += count
         previous_end = word_end
     if piece_tokens:
         pieces.append(_Span(piece_start, previous_end, piece_tokens))
@@ -176,12 +233,13 @@ def _split_long(
 
 
 def _split_characters(
-    body: str, start: int, end: int, budget: int, count_tokens: CountTokens
+    body: str, start: int, end: int, budget: int, tokenize: Tokenize
 ) -> list[_Span]:
-    pieces: list[_Span] = []
+    """Pieces of one word, each counted on its own (a piece of a word tokenizes differently
+    from the whole word)."""
     step = max(budget, 1)  # a word piece covers at least one character
-    for piece_start in range(start, end, step):
-        piece_end = min(piece_start + step, end)
-        tokens = count_tokens([body[piece_start:piece_end]])[0]
-        pieces.append(_Span(piece_start, piece_end, min(tokens, budget)))
-    return pieces
+    starts = list(range(start, end, step))
+    counted = tokenize([body[s : min(s + step, end)] for s in starts])
+    return [
+        _Span(s, min(s + step, end), min(len(tokens), budget)) for s, tokens in zip(starts, counted)
+    ]

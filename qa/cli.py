@@ -7,6 +7,7 @@ traceback. Settings come from `QA_...` variables, overridden by the options give
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import subprocess
@@ -72,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="SECONDS",
         help="wait this long for another running build instead of exiting (default 0)",
+    )
+    index.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="read, chunk and embed on a Ray cluster (host:port of its head; without ADDRESS, "
+        "RAY_ADDRESS or a new local instance); needs pip install -e '.[ray]'",
     )
     index.set_defaults(run=run_index)
 
@@ -173,23 +183,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.build import build_from_corpus
-    from qa.embedding import SentenceTransformerEmbedder
+    from qa.build import Preparer, build_from_corpus
+    from qa.embedding import Embedder, SentenceTransformerEmbedder
 
     if not settings.corpus.is_dir():
         raise QAError(f"The corpus folder {settings.corpus} does not exist.")
-    embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
-    report = build_from_corpus(
-        settings.corpus,
-        settings.index,
-        embedder,
-        full=args.full,
-        progress=True,
-        wait=args.wait,
-        strict=args.strict,
-    )
-    if settings.query_runtime != "torch":  # so that `qa ask` can answer without PyTorch
-        embedder.export_for_questions(settings.cache)
+    with contextlib.ExitStack() as stack:
+        builder: Embedder | Preparer
+        embedder: SentenceTransformerEmbedder | None = None
+        if args.ray is not None:
+            from qa.raybuild import RayPreparer
+
+            ray = RayPreparer(
+                args.ray or None, settings.model, settings.precision, settings.ray_actor_cpus
+            )
+            builder = stack.enter_context(contextlib.closing(ray))
+        else:
+            embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+            builder = embedder
+        report = build_from_corpus(
+            settings.corpus,
+            settings.index,
+            builder,
+            full=args.full,
+            progress=True,
+            wait=args.wait,
+            strict=args.strict,
+        )
+    if embedder is not None and settings.query_runtime != "torch":
+        embedder.export_for_questions(settings.cache)  # so that `qa ask` can answer without PyTorch
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(report.headline())

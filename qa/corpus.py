@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,22 @@ from qa.formats import ARTICLE_SUFFIXES, read_file
 
 def read_corpus(folder: Path) -> Scan:
     """Read every article file under `folder`; unreadable ones become problems, not errors."""
+    return merge_scans(
+        (relative, read_file(path, relative)) for path, relative in corpus_files(folder)
+    )
+
+
+def corpus_files(folder: Path) -> list[tuple[Path, str]]:
+    """The article files under `folder` with their names relative to it, in reading order."""
+    return [(path, path.relative_to(folder).as_posix()) for path in iter_article_files(folder)]
+
+
+def merge_scans(scans: Iterable[tuple[str, Scan]]) -> Scan:
+    """The scans of a corpus's files (name, scan), in order, as one: an article id used by an
+    earlier file makes a later article with that id a problem."""
     scan = Scan()
     seen: dict[str, str] = {}
-    for path in iter_article_files(folder):
-        relative = path.relative_to(folder).as_posix()
-        file_scan = read_file(path, relative)
+    for relative, file_scan in scans:
         scan.problems.extend(file_scan.problems)
         for article in file_scan.articles:
             if article.id in seen:

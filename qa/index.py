@@ -3,10 +3,11 @@
     index/
       current -> versions/20261129T101500Z-3fa2     (switched atomically when a build is done)
       versions/20261129T101500Z-3fa2/
-        manifest.json    model id, dimension, counts, per-article content hashes, build time,
-                         and the sha256 of every other file (a damaged file is caught on load)
-        articles.jsonl   the articles as parsed (the article view and citations read these)
-        passages.jsonl   row i = FAISS row i: article id and character offsets in the body
+        manifest.json    model id, dimension, counts, chunking, build time, and the sha256 of
+                         every other file (a damaged file is caught on load)
+        store.sqlite     the articles as parsed, with their content hashes, and the passages:
+                         row i = FAISS row i, article and character offsets in the body
+                         (qa.store; read from disk on demand, not held by each worker)
         vectors.npy      normalized float32 embeddings, row i = passage i
         vectors.faiss    the FAISS index over them
         lexical/         the BM25 index over them (qa.lexical), made afresh at each publish
@@ -15,6 +16,9 @@
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
+
+Versions of format 1 (before `store.sqlite`: `articles.jsonl` and `passages.jsonl`, the content
+hashes in the manifest) are still read, into memory as then.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,15 +44,15 @@ from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
 from qa.lexical import LEXICAL_DIR, LexicalIndex
+from qa.store import ArticleStore, read_text, write_store
 from qa.stories import STORIES_FILE, StoryGroups
 from qa.vectors import FaissStore, VectorStore
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # 1: articles and passages in JSON Lines, read into memory
 MANIFEST_FILE = "manifest.json"
-ARTICLES_FILE = "articles.jsonl"
-PASSAGES_FILE = "passages.jsonl"
 CURRENT_LINK = "current"
 VERSIONS_DIR = "versions"
 CHECKSUM_KEY = "checksum"  # the manifest's own sha256, over its other fields
@@ -63,8 +68,8 @@ class IndexManifest:
     article_count: int
     passage_count: int
     chunking: dict[str, Any]
-    article_hashes: dict[str, str]  # article id -> content hash
     built_at: str
+    article_hashes: dict[str, str] = field(default_factory=dict)  # format 1 only (now in the store)
     version: str = ""
     store: str = "flat"
     format_version: int = FORMAT_VERSION
@@ -82,8 +87,8 @@ class Index:
     """One loaded index version: immutable once made, shared by all requests that use it."""
 
     manifest: IndexManifest
-    articles: dict[str, Article]
-    passages: list[Passage]
+    articles: Mapping[str, Article]  # read-only; an `ArticleStore` reading from disk
+    passages: Sequence[Passage]  # row i = vector row i; a `PassageStore` reading from disk
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None  # None in versions built before it existed
@@ -116,7 +121,15 @@ class Index:
     @cached_property
     def sources(self) -> list[str]:
         """The distinct outlets of the articles, sorted (questions may name them)."""
+        if isinstance(self.articles, ArticleStore):
+            return self.articles.sources()
         return sorted({a.source for a in self.articles.values() if a.source})
+
+    def article_hashes(self) -> dict[str, str]:
+        """Article id -> content hash, for incremental builds."""
+        if isinstance(self.articles, ArticleStore):
+            return self.articles.content_hashes()
+        return dict(self.manifest.article_hashes)
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]
@@ -161,7 +174,10 @@ def load_version(
         raise IndexUnavailable(
             f"The index in {folder} has no readable manifest ({error}); {hint}."
         ) from None
-    if not isinstance(manifest_data, dict) or manifest_data.get("format_version") != FORMAT_VERSION:
+    if (
+        not isinstance(manifest_data, dict)
+        or manifest_data.get("format_version") not in READABLE_FORMATS
+    ):
         found = manifest_data.get("format_version") if isinstance(manifest_data, dict) else None
         raise IndexUnavailable(
             f"The index in {folder} has format version {found!r}, this program reads "
@@ -184,11 +200,7 @@ def load_version(
         )
     _verify_checksums(folder, manifest, hint)
     try:
-        articles = {
-            article.id: article
-            for article in (Article.from_record(r) for r in _read_jsonl(folder / ARTICLES_FILE))
-        }
-        passages = [Passage(**record) for record in _read_jsonl(folder / PASSAGES_FILE)]
+        articles, passages = read_text(folder, manifest.format_version)
         store = FaissStore.load(
             folder, manifest.dimension, manifest.passage_count, kind=manifest.store
         )
@@ -206,7 +218,8 @@ def load_version(
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
         raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
-    if any(p.article_id not in articles for p in passages):
+    # The store's passages reference articles by row (a foreign key); format 1 by id.
+    if isinstance(passages, list) and any(p.article_id not in articles for p in passages):
         raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
     return Index(manifest, articles, passages, store, path=folder, lexical=lexical, stories=stories)
 
@@ -218,9 +231,12 @@ def publish_index(
     articles: list[Article],
     passages: list[Passage],
     store: VectorStore,
+    lexical: LexicalIndex | None = None,
     stories: StoryGroups | None = None,
 ) -> Index:
-    """Write a new version, verify it loads, then switch `current` to it atomically."""
+    """Write a new version, verify it loads, then switch `current` to it atomically.
+
+    The lexical index is made from the passages unless one made elsewhere is given."""
     versions = index_root / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
     version = (
@@ -231,10 +247,9 @@ def publish_index(
     manifest = IndexManifest(**{**asdict(manifest), "version": version})
     try:
         staging.mkdir()
-        _write_jsonl(staging / ARTICLES_FILE, (a.to_record() for a in articles))
-        _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
+        write_store(staging, articles, passages)
         store.save(staging)
-        LexicalIndex.for_passages(articles, passages).save(staging)
+        (lexical or LexicalIndex.for_passages(articles, passages)).save(staging)
         if stories is not None:
             _write_json(staging / STORIES_FILE, stories.to_json())
         manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
@@ -370,24 +385,11 @@ def _remove_old_versions(index_root: Path, keep: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_jsonl(path: Path, records: Any) -> None:
-    with path.open("w", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
-
-
 def _write_json(path: Path, data: Any) -> None:
     with path.open("w", encoding="utf-8") as out:
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.flush()
         os.fsync(out.fileno())
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def _fsync_folder(folder: Path) -> None:

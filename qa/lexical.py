@@ -17,6 +17,8 @@ makes it afresh rather than patching it.
 
 from __future__ import annotations
 
+import array
+import bisect
 import datetime as dt
 import logging
 import math
@@ -40,6 +42,7 @@ from qa.vectors import MEMORY_MAP_FROM_BYTES  # larger term files are mapped, li
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 LEXICAL_DIR = "lexical"
+SENTENCES_CACHED = 100_000  # sentences whose terms a build remembers (overlaps, boilerplate)
 TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")
 K1 = 1.5
 B = 0.75
@@ -56,6 +59,44 @@ def terms(text: str, also_drop: frozenset[str] = frozenset()) -> list[str]:
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and w not in also_drop]
     with _STEMMER_LOCK:
         return list(_STEMMER.stemWords(words))
+
+
+class _TermIds:
+    """`terms`, as ids of a vocabulary that grows with new terms, for building an index: each
+    distinct word is checked against the stopwords and stemmed once."""
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self._words: dict[str, int] = {}  # lower-cased word -> term id, or -1 for a stopword
+        self._stemmer = Stemmer.Stemmer("english")  # this builder's own: no lock needed
+
+    def __call__(self, text: str) -> list[int]:
+        found = []
+        for word in _WORD.findall(text.lower()):
+            term = self._words.get(word)
+            if term is None:
+                term = -1
+                if word not in _STOPWORDS:
+                    stem = self._stemmer.stemWord(word)
+                    term = self.vocabulary.setdefault(stem, len(self.vocabulary))
+                self._words[word] = term
+            if term >= 0:
+                found.append(term)
+        return found
+
+
+def _within(
+    spans: list[tuple[int, int]], ends: list[int], start: int, end: int
+) -> list[tuple[int, int]]:
+    """The body's sentences (`spans`, ending at `ends`) inside a passage [start, end), cut at
+    its edges (a passage made of pieces of one over-long sentence holds a part of it)."""
+    first = bisect.bisect_right(ends, start)
+    inside = []
+    for sentence_start, sentence_end in spans[first:]:
+        if sentence_start >= end:
+            break
+        inside.append((max(sentence_start, start), min(sentence_end, end)))
+    return inside
 
 
 def lexical_text(article: Article, passage_text: str) -> str:
@@ -87,27 +128,9 @@ class PassageTerms:
     sentences: np.ndarray  # uint16
     starts: np.ndarray  # int64, one more than there are passages
 
-    @classmethod
-    def build(cls, texts: Sequence[str], vocabulary: dict[str, int]) -> PassageTerms:
-        ids: list[int] = []
-        sentences: list[int] = []
-        starts = [0]
-        for text in texts:
-            for number, (start, end) in enumerate(sentence_spans(text)):
-                found = [vocabulary.get(term, -1) for term in terms(text[start:end])]
-                kept = [term_id for term_id in found if term_id >= 0]
-                ids += kept
-                sentences += [min(number, 65535)] * len(kept)
-            starts.append(len(ids))
-        return cls(
-            np.asarray(ids, dtype=np.int32),
-            np.asarray(sentences, dtype=np.uint16),
-            np.asarray(starts, dtype=np.int64),
-        )
-
     def save(self, folder: Path) -> None:
-        for name, array in zip(TERM_FILES, (self.ids, self.sentences, self.starts)):
-            np.save(folder / name, array)
+        for name, values in zip(TERM_FILES, (self.ids, self.sentences, self.starts)):
+            np.save(folder / name, values)
 
     @classmethod
     def load(cls, folder: Path, count: int) -> PassageTerms | None:
@@ -146,19 +169,61 @@ class LexicalIndex:
         self.passage_terms = passage_terms  # None in versions built before it existed
 
     @classmethod
-    def for_passages(cls, articles: Sequence[Article], passages: Sequence[Passage]) -> LexicalIndex:
+    def for_passages(
+        cls, articles: Sequence[Article] | Mapping[str, Article], passages: Sequence[Passage]
+    ) -> LexicalIndex:
         """Index every passage of an index version: BM25 over it with its article's header
-        (`lexical_text`), and its own terms sentence by sentence for `proximity`."""
-        by_id = {article.id: article for article in articles}
-        texts = [p.text(by_id[p.article_id]) for p in passages]
+        (`lexical_text`), and its own terms sentence by sentence for `proximity`.
+
+        Each text is read into terms once: a body is split into sentences once (a passage's
+        sentences are the body's inside it), a sentence repeated by overlapping passages and an
+        article's header repeated by all its passages are split into terms once, each distinct
+        word is stemmed once, and BM25 gets those term ids rather than the texts."""
+        by_id = articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
         retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
-        if not texts:
+        if not passages:
             return cls(retriever, 0)
-        headed = [lexical_text(by_id[p.article_id], text) for p, text in zip(passages, texts)]
-        stemmer = Stemmer.Stemmer("english")
-        tokens = bm25s.tokenize(headed, stopwords="en", stemmer=stemmer, show_progress=False)
-        retriever.index(tokens, show_progress=False)
-        return cls(retriever, len(texts), PassageTerms.build(texts, retriever.vocab_dict))
+        terms_of = _TermIds()
+        current = ""
+        header: list[int] = []
+        spans: list[tuple[int, int]] = []
+        ends: list[int] = []
+        sentences: dict[str, list[int]] = {}  # recent sentences' terms, by their text
+        # Compact arrays, not lists of Python ints: a million passages hold 200 million terms.
+        documents: list[array.array[int]] = []
+        ids = array.array("i")
+        numbers = array.array("H")
+        starts = array.array("q", [0])
+        for passage in passages:
+            article = by_id[passage.article_id]
+            if article.id != current:  # passages come article by article
+                current = article.id
+                if len(sentences) > SENTENCES_CACHED:
+                    sentences.clear()
+                header = terms_of(lexical_text(article, ""))
+                spans = sentence_spans(article.body)
+                ends = [sentence_end for _, sentence_end in spans]
+            document = array.array("i", header)
+            for number, (start, end) in enumerate(_within(spans, ends, passage.start, passage.end)):
+                text = article.body[start:end]
+                found = sentences.get(text)
+                if found is None:
+                    found = sentences[text] = terms_of(text)
+                document.extend(found)
+                numbers.extend([min(number, 65535)] * len(found))
+            ids.extend(document[len(header) :])
+            starts.append(len(ids))
+            documents.append(document)
+        vocabulary = terms_of.vocabulary
+        if not vocabulary:  # not one word in any passage or header
+            vocabulary[""] = 0
+        retriever.index((documents, vocabulary), show_progress=False)
+        held = PassageTerms(
+            np.frombuffer(ids, dtype=np.int32).copy(),
+            np.frombuffer(numbers, dtype=np.uint16).copy(),
+            np.frombuffer(starts, dtype=np.int64).copy(),
+        )
+        return cls(retriever, len(passages), held)
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of each term (0 for terms no passage holds)."""
@@ -230,7 +295,10 @@ class LexicalIndex:
             raise ValueError(f"no lexical index in {folder}")
         if count == 0:
             return cls(bm25s.BM25(method="lucene", k1=K1, b=B), 0)
-        retriever = bm25s.BM25.load(str(target), mmap=False)
+        # Large score matrices stay on disk, shared by every worker through the page cache.
+        scores = target / "data.csc.index.npy"
+        large = scores.is_file() and scores.stat().st_size >= MEMORY_MAP_FROM_BYTES
+        retriever = bm25s.BM25.load(str(target), mmap=large)
         documents = int(retriever.scores["num_docs"])
         if documents != count:
             raise ValueError(f"the lexical index holds {documents} passages, not {count}")

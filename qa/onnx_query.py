@@ -132,7 +132,7 @@ def _check(
     or the cosine is below MIN_COSINE."""
     for text in (*PROBE_QUESTIONS, _LONG_TEXT):
         expected = tokenize([text])
-        given = encoder.tokenize(text)
+        given = encoder.model_inputs(text)
         if any(not np.array_equal(given[n], expected[n].numpy()) for n in inputs):
             raise _Mismatch("its tokenizer, read without transformers, splits text differently")
     worst = min(float(np.dot(encoder.encode_query(q), reference(q))) for q in PROBE_QUESTIONS)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from qa.chunking import Tokens
+
 ONNX_DIR = "onnx"
 
 
@@ -111,7 +113,7 @@ class OnnxQueryEncoder:
             str(paths.model), options, providers=["CPUExecutionProvider"]
         )
 
-    def tokenize(self, text: str) -> dict[str, np.ndarray]:
+    def model_inputs(self, text: str) -> dict[str, np.ndarray]:
         """The model inputs for one text, each of shape (1, tokens)."""
         encoding = self._tokenizer.encode(text)
         columns: dict[str, Any] = {
@@ -122,12 +124,23 @@ class OnnxQueryEncoder:
         return {name: np.asarray([columns[name]], dtype=np.int64) for name in self.inputs}
 
     def encode_query(self, text: str) -> np.ndarray:
-        output = self._session.run(None, self.tokenize(text))[0]
+        output = self._session.run(None, self.model_inputs(text))[0]
         return np.asarray(output[0], dtype=np.float32)
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        """Each text's word pieces (no special tokens, no length limit) with their spans."""
         encodings = self._counter.encode_batch(list(texts), add_special_tokens=False)
-        return [len(encoding.ids) for encoding in encodings]
+        return [
+            Tokens(
+                np.asarray(encoding.ids, dtype=np.int64),
+                np.asarray([start for start, _ in encoding.offsets], dtype=np.int64),
+                np.asarray([end for _, end in encoding.offsets], dtype=np.int64),
+            )
+            for encoding in encodings
+        ]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(tokens) for tokens in self.tokenize(texts)]
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """One at a time: this encoder is for questions (passages are embedded by PyTorch)."""

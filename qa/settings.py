@@ -47,6 +47,7 @@ class Settings:
     admin_token: str | None = None
     rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit
     worker_timeout: int = 120  # seconds before gunicorn restarts a worker that stopped responding
+    ray_actor_cpus: int = 1  # `qa index --ray`: cores per embedding actor (one model copy each)
     fetch_timeout: float = 20.0  # seconds for one page or feed fetched by `qa add` / `qa watch`
     fetch_max_bytes: int = 10_000_000  # largest page or feed read, after decompression
 
@@ -79,6 +80,7 @@ class Settings:
             ),
             (bool(self.model.strip()), "model must not be empty"),
             (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
+            (self.ray_actor_cpus >= 1, "ray_actor_cpus must be at least 1"),
             (self.fetch_timeout > 0, "fetch_timeout must be positive"),
             (self.fetch_max_bytes >= 1024, "fetch_max_bytes must be at least 1024"),
             (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
@@ -132,6 +134,8 @@ DESCRIPTIONS = {
     "connection, redirects and body together.",
     "fetch_max_bytes": "The largest page or feed read, counted after decompression; a larger "
     "one is refused.",
+    "ray_actor_cpus": "`qa index --ray`: cores given to each embedding actor (each holds one copy "
+    "of the model); the pool has as many actors as the cluster's cores allow.",
 }
 
 ENV_PREFIX = "QA_"

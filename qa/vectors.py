@@ -16,9 +16,9 @@ Two kinds of FAISS index, chosen by size (`choose_kind`):
   lists a search visits (`nprobe`) is calibrated at build time until recall@10 against exact
   search is at least `TARGET_RECALL` on a sample of the rows, and is saved in the FAISS file.
 
-Saved indexes over `MEMORY_MAP_FROM_BYTES` are opened memory-mapped where FAISS allows it (flat
-codes), so several server workers share one copy of the vectors in the page cache instead of
-each holding its own; smaller ones are read into each worker's memory.
+Saved indexes over `MEMORY_MAP_FROM_BYTES` are opened memory-mapped (flat codes, or the inverted
+lists of `ivf_sq8`), so several server workers share one copy of the vectors in the page cache
+instead of each holding its own; smaller ones are read into each worker's memory.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ import logging
 import math
 import os
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
@@ -118,13 +119,16 @@ class FaissStore:
         return int(self._index.ntotal)
 
     def get(self, rows: np.ndarray) -> np.ndarray:
-        """The float32 vectors of these rows, in the order given."""
+        """The float32 vectors of these rows, in the order given. Rows of a memory-mapped file
+        are read with `pread`: indexing the map itself makes the kernel map the pages around
+        each row into the process too, and over many questions most of the file ends up
+        counted in every worker."""
         source = self._rows if self._rows is not None else self._vectors
         return np.asarray(source[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
 
-    def vectors(self) -> np.ndarray:
-        """Every row (memory-mapped for large stores): for saving and for tests."""
-        return self._vectors
+    def vectors(self) -> np.ndarray | RowReader:
+        """Every row, for saving and for tests (a memory-mapped file's rows by `pread`)."""
+        return self._rows if self._rows is not None else self._vectors
 
     def save(self, folder: Path) -> None:
         np.save(folder / VECTORS_FILE, np.ascontiguousarray(self._vectors, dtype=np.float32))
@@ -138,15 +142,19 @@ class FaissStore:
         large = (folder / VECTORS_FILE).stat().st_size >= MEMORY_MAP_FROM_BYTES
         mapped = large or kind != "flat"  # approximate stores read rows with pread, never copy
         vectors = np.load(folder / VECTORS_FILE, mmap_mode="r" if mapped else None)
-        # Memory-mapped flat codes are shared by every process that opens the same file.
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if kind == "flat" and mapped else 0
+        # Memory-mapped flat codes, or inverted lists, are shared by every process that opens
+        # the same file (FAISS reads mapped lists as read-only `OnDiskInvertedLists`).
+        flags = 0
+        if large:
+            mmap_flag = faiss.IO_FLAG_MMAP_IFC if kind == "flat" else faiss.IO_FLAG_MMAP
+            flags = mmap_flag | faiss.IO_FLAG_READ_ONLY
         index = faiss.read_index(str(folder / FAISS_FILE), flags)
         if vectors.shape != (count, dimension) or index.ntotal != count or index.d != dimension:
             raise ValueError(
                 f"vector files hold {vectors.shape} / {index.ntotal}x{index.d}, "
                 f"the manifest says {count}x{dimension}"
             )
-        rows = RowReader(folder / VECTORS_FILE, vectors) if kind != "flat" else None
+        rows = RowReader(folder / VECTORS_FILE, vectors) if mapped else None
         return cls(vectors, index, kind=kind, rows=rows)
 
 
@@ -161,12 +169,32 @@ class RowReader:
         self._descriptor = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self._descriptor)
 
-    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
-        for number, row in enumerate(rows.tolist()):
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __getitem__(self, rows: int | slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Rows as a new array (one row for an int), like indexing the matrix would give."""
+        if isinstance(rows, (int, np.integer)):
+            single: np.ndarray = self[np.array([int(rows)])][0]
+            return single
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(self.shape[0]))
+        wanted = np.asarray(rows, dtype=np.int64)
+        wanted = np.where(wanted < 0, wanted + self.shape[0], wanted)
+        if len(wanted) and (wanted.min() < 0 or wanted.max() >= self.shape[0]):
+            raise IndexError("vector row out of range")
+        out = np.empty((len(wanted), self.shape[1]), dtype=self.dtype)
+        for number, row in enumerate(wanted.tolist()):
             data = os.pread(self._descriptor, self._row_bytes, self._offset + row * self._row_bytes)
+            if len(data) != self._row_bytes:
+                raise OSError(f"the vector file ended before row {row}")
             out[number] = np.frombuffer(data, dtype=self.dtype)
         return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row (for tools and tests that want the whole matrix)."""
+        whole = self[slice(None)]
+        return whole if dtype is None else whole.astype(dtype)
 
 
 def _build_ivf_sq8(vectors: np.ndarray) -> faiss.Index:

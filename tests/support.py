@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 from qa.articles import Article, make_article
+from qa.chunking import Tokens
 from qa.embedding import normalize
 from qa.settings import REPOSITORY, Settings
 
@@ -133,6 +135,20 @@ def make_copies_corpus(folder: Path) -> Path:
     return folder
 
 
+def many_articles(folder: Path, count: int) -> None:
+    """`count` council reports of twelve paragraphs each, as files in `folder`."""
+    for number in range(count):
+        paragraphs = [
+            f"Report {number}, part {part}: the city council of town {number} voted on budget "
+            f"item {part} after a long debate about roads, schools, water pipes and parks."
+            for part in range(12)
+        ]
+        text = f"Council story {number}\n\n{1 + number % 28} March 2023\n\n" + "\n\n".join(
+            paragraphs
+        )
+        (folder / f"council-{number:03d}.txt").write_text(text)
+
+
 def shared_data_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")
@@ -164,6 +180,18 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ---- Stand-in embedders -----------------------------------------------------------------------
 
 
+def regex_tokenize(texts: Sequence[str]) -> list[Tokens]:
+    """A deterministic stand-in for word pieces in tests of index logic: words and punctuation
+    marks, with their character spans (ids are the words' lengths), so that a piece of n
+    characters never counts more than n tokens."""
+    result = []
+    for text in texts:
+        found = [(m.start(), m.end()) for m in re.finditer(r"\w+|[^\w\s]", text)]
+        spans = np.asarray(found, dtype=np.int64).reshape(-1, 2)
+        result.append(Tokens(spans[:, 1] - spans[:, 0], spans[:, 0], spans[:, 1]))
+    return result
+
+
 @dataclass
 class FakeEmbedder:
     """A fast stand-in for index logic tests: random but deterministic vectors per text."""
@@ -173,8 +201,8 @@ class FakeEmbedder:
     max_tokens: int = 254
     embedded: list[str] = field(default_factory=list)
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return [len(t.split()) + t.count(".") for t in texts]
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return regex_tokenize(texts)
 
     def encode_documents(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         self.embedded.extend(texts)
@@ -194,8 +222,8 @@ class CountingEmbedder:
         self.max_tokens = inner.max_tokens
         self.embedded: list[str] = []
 
-    def count_tokens(self, texts: list[str]) -> list[int]:
-        return list(self.inner.count_tokens(texts))
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return list(self.inner.tokenize(texts))
 
     def encode_documents(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         self.embedded.extend(texts)

@@ -13,7 +13,7 @@ from .support import MULTIHOP_CORPUS, SAMPLE, shared_data_or_skip
 
 def check_passages(article, embedder, config=None):
     config = config or ChunkingConfig(max_tokens=embedder.max_tokens)
-    passages = chunk_article(article, embedder.count_tokens, config)
+    passages = chunk_article(article, embedder.tokenize, config)
     assert passages, article.id
     for number, passage in enumerate(passages):
         text = article.body[passage.start : passage.end]
@@ -70,3 +70,20 @@ def test_an_overlong_sentence_is_cut_at_spaces(embedder):
 def test_unbreakable_text_still_fits(embedder, text):
     article = make_article(article_id="odd", title="Odd", body=text)
     check_passages(article, embedder, ChunkingConfig(max_tokens=64))
+
+
+def test_passages_are_embedded_from_the_bodys_own_word_pieces(embedder):
+    """What a build feeds the model for a passage (a slice of the body's word pieces after the
+    header's) is exactly what tokenizing the passage's embedding text gives."""
+    from qa.chunking import article_header, chunk_tokens, passage_ids
+
+    articles = read_file(SAMPLE).articles
+    if MULTIHOP_CORPUS.exists():
+        articles += read_file(MULTIHOP_CORPUS).articles[:40]
+    config = ChunkingConfig(max_tokens=embedder.max_tokens)
+    for article in articles:
+        header, body = embedder.tokenize([article_header(article), article.body])
+        for passage in chunk_tokens(article, header, body, embedder.tokenize, config):
+            ids = passage_ids(header, body, passage, config)
+            (expected,) = embedder.tokenize([embedding_text(article, passage, config)])
+            assert ids is not None and ids.tolist() == expected.ids.tolist(), passage

@@ -186,3 +186,12 @@ def test_python_dash_m_qa_runs():
     assert result.returncode == 0
     for command in ("index", "serve", "ask", "add"):
         assert command in result.stdout
+
+
+def test_without_ray_the_option_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
+    corpus = make_corpus(tmp_path / "corpus")
+    assert main(["index", "--corpus", str(corpus), "--index", str(tmp_path / "i"), "--ray"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("qa: error: `qa index --ray` needs Ray") and "[ray]" in error
+    assert current_version(tmp_path / "i") is None

@@ -128,3 +128,21 @@ def test_without_onnx_runtime_auto_falls_back_and_onnx_fails(monkeypatch, tmp_pa
     assert auto.query_runtime == "torch"
     with pytest.raises(ModelError, match="onnxruntime is not installed"):
         SentenceTransformerEmbedder(precision="fp32", query_runtime="onnx", cache=tmp_path)
+
+
+def test_word_pieces_embed_as_their_texts_do(embedder):
+    """Builds embed passages from word pieces tokenized once; the vectors are the texts'."""
+    texts = [
+        "Egypt's state grain buyer purchased 480,000 tonnes of wheat.",
+        "A volcanic eruption sent lava into Grindavik.\nIceland Monitor | 2024-01-14\nNobody was hurt.",
+        "Egypt's state grain buyer purchased 480,000 tonnes of wheat.",
+    ]
+    tokens = embedder.tokenize(texts)
+    assert [len(t) for t in tokens] == embedder.count_tokens(texts)
+    for text, t in zip(texts, tokens):  # every word piece knows the characters it came from
+        assert all(0 <= s < e <= len(text) for s, e in zip(t.starts, t.ends))
+    from_pieces = embedder.encode_tokens([t.ids for t in tokens])
+    from_texts = embedder.encode_documents(texts)
+    assert from_pieces.shape == (3, embedder.dimension)
+    np.testing.assert_array_equal(from_pieces[0], from_pieces[2])
+    assert np.min(np.sum(from_pieces * from_texts, axis=1)) > 0.9999

@@ -23,7 +23,7 @@ from qa.settings import REPOSITORY, Settings
 
 from .support import NEW_ARTICLE, assert_error, make_corpus, snapshot
 
-FILES = ["vectors.faiss", "vectors.npy", "passages.jsonl", "articles.jsonl", "manifest.json"]
+FILES = ["vectors.faiss", "vectors.npy", "store.sqlite", "manifest.json"]
 QUESTION = "How much wheat did Egypt buy?"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_save_and_load_round_trip(tmp_path: Path):
     index = load_index(tmp_path, model_id=embedder.model_id)
     assert index.manifest.article_count == 3
     assert index.manifest.passage_count == len(index.passages) == index.store.count()
-    assert index.manifest.article_hashes == {a.id: a.content_hash for a in items}
+    assert index.article_hashes() == {a.id: a.content_hash for a in items}
     assert set(index.articles) == {"a", "b", "c"}
     for row, passage in enumerate(index.passages):
         article = index.articles[passage.article_id]
@@ -116,3 +117,63 @@ def test_a_build_with_nothing_new_publishes_nothing(tmp_path: Path):
     # asked not to reuse (`qa index --full`), a build always publishes
     fourth = build_index(moved, embedder, tmp_path, previous=load_index(tmp_path), reuse=False)
     assert fourth.published and fourth.version != third.version and embedder.embedded
+
+
+def test_articles_and_passages_are_read_from_the_version_on_disk(tmp_path: Path, monkeypatch):
+    """The store behaves as the dict and list it replaced, and a large one stays on disk."""
+    import qa.store
+
+    items = articles("a", "b", "c", body="One sentence here. " * 300)
+    build_index(items, FakeEmbedder(), tmp_path)
+    for on_disk in (False, True):
+        if on_disk:  # as for stores over the memory threshold: read with pread, not copied
+            monkeypatch.setattr(qa.store, "MEMORY_MAP_FROM_BYTES", 0)
+        index = load_index(tmp_path)
+        assert isinstance(index.articles, Mapping) and isinstance(index.passages, Sequence)
+        assert len(index.articles) == 3 and list(index.articles) == ["a", "b", "c"]
+        assert [a.id for a in index.articles.values()] == ["a", "b", "c"]
+        assert index.articles["b"] == items[1] and index.articles.get("zz") is None
+        assert "a" in index.articles and "zz" not in index.articles and 5 not in index.articles
+        passages = list(index.passages)
+        assert len(passages) == len(index.passages) > 3
+        assert index.passages[-1] == passages[-1] and index.passages[1:3] == passages[1:3]
+        assert [p.article_id for p in passages] == sorted(p.article_id for p in passages)
+        with pytest.raises(IndexError):
+            index.passages[len(passages)]
+        with pytest.raises(KeyError):
+            index.articles["zz"]
+        assert index.sources == [] and index.article_hashes()["a"] == items[0].content_hash
+
+
+def test_an_index_of_the_previous_format_is_still_read(tmp_path: Path):
+    """Format 1 (articles and passages in JSON Lines, hashes in the manifest) loads as before."""
+    from dataclasses import asdict
+
+    from qa import index as index_module
+
+    items = articles("a", "b")
+    build_index(items, FakeEmbedder(), tmp_path)
+    folder = current_version(tmp_path)
+    loaded = load_index(tmp_path)
+    passages = list(loaded.passages)
+    (folder / "store.sqlite").unlink()
+    with (folder / "articles.jsonl").open("w") as out:
+        out.writelines(json.dumps(a.to_record()) + "\n" for a in items)
+    with (folder / "passages.jsonl").open("w") as out:
+        out.writelines(json.dumps(asdict(p)) + "\n" for p in passages)
+    manifest = json.loads((folder / MANIFEST_FILE).read_text())
+    manifest.pop("checksum")
+    manifest["format_version"] = 1
+    manifest["article_hashes"] = {a.id: a.content_hash for a in items}
+    manifest["files"] = index_module._checksums(folder)
+    manifest["checksum"] = index_module._manifest_checksum(manifest)
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+    old = load_index(tmp_path)
+    assert isinstance(old.articles, dict) and old.passages == passages
+    assert old.article_hashes() == {a.id: a.content_hash for a in items}
+    # an incremental build over it reuses everything and writes the current format
+    embedder = FakeEmbedder()
+    report = build_index(items, embedder, tmp_path, previous=old)
+    assert report.unchanged == ["a", "b"] and embedder.embedded == []
+    assert load_index(tmp_path).manifest.format_version == 2

@@ -30,6 +30,7 @@ from .support import (
     assert_error,
     get_json,
     make_corpus,
+    many_articles,
     post_json,
     qa_serve,
     snapshot,
@@ -133,19 +134,6 @@ def test_a_failed_write_leaves_the_previous_version_live(settings, embedder, mon
     assert current_version(settings.index) == live
     assert sorted(p.name for p in (settings.index / VERSIONS_DIR).iterdir()) == [live.name]
     assert "lighthouse" not in load_index(settings.index).articles
-
-
-def many_articles(folder: Path, count: int) -> None:
-    for number in range(count):
-        paragraphs = [
-            f"Report {number}, part {part}: the city council of town {number} voted on budget "
-            f"item {part} after a long debate about roads, schools, water pipes and parks."
-            for part in range(12)
-        ]
-        text = f"Council story {number}\n\n{1 + number % 28} March 2023\n\n" + "\n\n".join(
-            paragraphs
-        )
-        (folder / f"council-{number:03d}.txt").write_text(text)
 
 
 @pytest.mark.parametrize("stage", ["Chunking", "Batches"])  # progress bars: chunking, embedding

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from qa import contract, pipeline
 from qa.articles import Article
 from qa.build import build_index
-from qa.chunking import ChunkingConfig
+from qa.chunking import ChunkingConfig, Tokens
 from qa.embedding import Embedder
 from qa.errors import IndexUnavailable, QAError
 from qa.index import Index, load_index
@@ -180,8 +180,8 @@ class MemoEmbedder:
         self._charge = charge = _Charge()
         yield charge
 
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return self.embedder.count_tokens(texts)
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        return self.embedder.tokenize(texts)
 
     def encode_documents(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         return self.embedder.encode_documents(texts, progress=progress)
@@ -253,7 +253,7 @@ def cached_index(
 def _complete(index: Index, articles: list[Article], config: ChunkingConfig) -> bool:
     return (
         index.manifest.chunking == asdict(config)
-        and index.manifest.article_hashes == {a.id: a.content_hash for a in articles}
+        and index.article_hashes() == {a.id: a.content_hash for a in articles}
         and index.lexical is not None
         and index.lexical.passage_terms is not None
         and (index.path is None or (index.path / STORIES_FILE).is_file())  # story groups
