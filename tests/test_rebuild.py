@@ -297,10 +297,17 @@ def test_adding_an_article_indexes_it(admin_client, settings):
     assert again.get_json()["index"]["version"] == body["index"]["version"]
     assert again.get_json()["index"]["passages_embedded"] == 0
     assert current_version(settings.index).name == body["index"]["version"]
+    # other text from the same url is a correction; without a url, another article's id clash
     changed = {**ARTICLE, "body": "A different body."}
-    assert_error(
-        admin_client.post("/articles", json=changed, headers=bearer(TOKEN)), 409, "conflict"
-    )
+    corrected = admin_client.post("/articles", json=changed, headers=bearer(TOKEN))
+    assert corrected.status_code == 201 and corrected.get_json()["status"] == "replaced"
+    assert corrected.get_json()["index"]["changed"] == [article_id]
+    no_url = {key: value for key, value in changed.items() if key != "url"}
+    no_url["body"] = "Yet another body."
+    first = admin_client.post("/articles", json=no_url, headers=bearer(TOKEN))
+    assert first.status_code == 201
+    clash = {**no_url, "body": "And a third body."}
+    assert_error(admin_client.post("/articles", json=clash, headers=bearer(TOKEN)), 409, "conflict")
 
 
 @pytest.mark.parametrize(
