@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from qa.evals.multihop import MULTIHOP
 from qa.evals.runner import Benchmark
+from qa.evals.short import SHORT
 from qa.evals.squad import SQUAD
 
-FORMATS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (MULTIHOP, SQUAD)}
+FORMATS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (MULTIHOP, SQUAD, SHORT)}
