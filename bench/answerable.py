@@ -41,6 +41,7 @@ from qa.evals.squad import SQUAD
 from qa.index import Index
 from qa.search import Searcher
 from qa.settings import REPOSITORY, Settings
+from qa.threads import limited_threads, request_threads
 
 POSITIVE = ("long", "short", "xquad")
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -198,7 +199,8 @@ def main() -> None:
     if args.load:
         rows: list[Row] = [tuple(row) for row in json.loads(args.load.read_text())]  # type: ignore[misc]
     else:
-        rows = collect(args.sets, settings)
+        with limited_threads(request_threads(settings.workers, settings.threads)):
+            rows = collect(args.sets, settings)  # each question as /ask answers it
         if args.save:
             args.save.write_text(json.dumps(rows))
     kinds = [row[0] for row in rows]

@@ -151,8 +151,8 @@ def asked_for(question: str) -> Asked:
     if head is None:
         if rest[-1:] and rest[-1] in ("called", "named"):
             return Asked("which", NAME, "name")  # what is the memoir called
-        if rest[:1] and rest[0] in _COPULAS:
-            return Asked("describe")
+        if rest[:1] and rest[0] in _COPULAS and _subject_only(rest[1:]):
+            return Asked("describe")  # what is a hydrogel / what are quantum dots
         if word == "what" and any(w in _SPEECH for w in rest):
             return Asked("what", QUOTE)  # what did X say / call Y / tell Z
         return Asked("what")
@@ -213,6 +213,13 @@ def _asked_noun(rest: list[str]) -> str | None:
         chunk.append(word.removesuffix("'s").removesuffix("'"))
     # The first word of a known class is the head ("which company got..."); else the first.
     return next((word for word in chunk if _noun_class(word)), chunk[0] if chunk else None)
+
+
+def _subject_only(rest: list[str]) -> bool:
+    """Whether what follows "what is" only names its subject ("a hydrogel", "COP28"), rather
+    than asking about part of it ("an example of...", "the most powerful class of...")."""
+    cut = {"of", "that", "which", "who", "for", "in", "to", "on", "by", "from", "used", "called"}
+    return 0 < len(rest) <= 4 and not cut & set(rest)
 
 
 def _noun_class(noun: str) -> str | None:

@@ -32,13 +32,17 @@ from qa.typed_spans import Span, of_kind, spans
 ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
 RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
-CLOSE_ENOUGH = 0.85  # a further sentence must score this share of the best one
+CLOSE_ENOUGH = 0.6  # a further sentence must score this share of the best one (tuned on dev)
 MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
 CONTEXT_WEIGHT = 0.3  # share of a neighbour sentence's coverage a sentence is credited with
 TYPE_WEIGHT = 0.35  # holds the asked-for kind of thing, new to the question
 NOVELTY_WEIGHT = 0.1  # adds words of its own (full credit from NOVEL_TERMS new terms)
 NOVEL_TERMS = 4
 SHORT_SENTENCE = 50  # characters: a sentence this short leans on the one before it
+# A sentence without the asked-for thing (or answering an untyped question) this short or
+# shorter (characters) is given with the next: the answer often follows the sentence that names
+# the subject ("...wrote his last statement. The statement was in Latin, apart from...").
+FOLLOW_UP = 400
 # A sentence opening with one of these continues the one before it.
 _CONTINUES = re.compile(
     r"^[\"“‘']?(?:He|She|It|They|This|That|These|Those|His|Her|Its|Their|Yes|No|But|And|So|"
@@ -178,6 +182,8 @@ def _finish(question: Question, candidate: _Candidate) -> AnswerSentence:
         following = text[bounds[last + 1][0] : bounds[last + 1][1]]
         wanted = question.asked.wants
         if sentence.rstrip().endswith(":"):
+            last += 1
+        elif len(sentence) <= FOLLOW_UP and not candidate.typed:
             last += 1
         elif wanted and wanted != REASON and not candidate.typed and _CONTINUES.match(following):
             given = given_words(question.text)

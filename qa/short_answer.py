@@ -16,7 +16,7 @@ from qa.lexical import terms
 from qa.question import Question
 from qa.typed_spans import Span, of_kind
 
-CLEARLY_NEARER = 0.5  # the nearest candidate's distance must be at most this share of the next
+CLEARLY_NEARER = 0.3  # the nearest candidate's distance must be at most this share of the next
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -43,6 +43,9 @@ def is_new(span_text: str, given: frozenset[str]) -> bool:
     tokens = [token.lower() for token in _TOKEN.findall(span_text)]
     if not tokens:
         return False
+    numbers = [token for token in tokens if token[:1].isdigit()]
+    if numbers:  # "34 million subscribers" is new to "how many subscribers", "2023" is not
+        return not all(token in given for token in numbers)
     if any(token[:1].isalpha() for token in tokens):
         content = [t for t in tokens if t[:1].isalpha() and len(t) > 2] or tokens
         return not any(token in given for token in content)

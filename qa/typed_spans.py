@@ -55,7 +55,7 @@ _DATES = re.compile(
     )
 )
 _SCALE = r"(?:\s?(?:million|billion|trillion|bn|mn|m|k|thousand)\b)?"
-_NUMBER = r"\d[\d,]*(?:\.\d+)?"
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
 _CURRENCY_WORDS = (
     r"(?:dollars?|euros?|pounds?|yen|yuan|rupees?|francs?|kronor|krona|pesos?|shekels?|rubles?)"
 )
@@ -168,9 +168,21 @@ def names(text: str) -> list[tuple[int, int]]:
         first, last = words[0], words[-1]
         span_start = start + first.start()
         span_end = start + last.start() + len(_strip_end(last.group()))
-        if span_end > span_start:
-            found.append((span_start, span_end))
+        compound = text[span_end : span_end + 1] == "-" and not _PLACE_AFTER.match(
+            text[span_end : span_end + 7]
+        )
+        if span_end <= span_start or compound:
+            continue  # "Middle-aged": a compound word, not a name
+        if len(words) == 1 and _sentence_start(text, span_start):
+            if not is_known_place(text[span_start:span_end]):
+                continue  # "Similarly", "Daisy"? One capital at a sentence start says nothing.
+        found.append((span_start, span_end))
     return found
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    before = text[max(0, at - 3) : at].rstrip(" \"“‘'(")
+    return not before or before[-1] in ".!?:\n"
 
 
 def _strip(word: str) -> str:
