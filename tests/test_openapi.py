@@ -16,9 +16,7 @@ from qa.build import build_from_corpus
 from qa.errors import CODES
 from qa.settings import Settings
 
-from .conftest import SAMPLE_ID, make_corpus
-from .test_app import assert_error
-from .test_docs import README
+from .support import README, SAMPLE_ID, assert_error, make_corpus
 
 DOCUMENT_URI = "urn:qa:openapi"
 TOKEN = "openapi-test-token"

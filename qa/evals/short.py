@@ -149,3 +149,4 @@ def fold(text: str) -> str:
 
 
 SHORT = ShortQuestions()
+BENCHMARK = SHORT
