@@ -178,7 +178,9 @@ def table(title: str, kinds: list[str], y: np.ndarray, decisions: dict[str, np.n
     """Per kind: the share called answerable (answerable kinds) or not (the others)."""
     order = [k for k in dict.fromkeys(sorted(set(kinds), key=lambda k: (k not in POSITIVE, k)))]
     print(f"\n{title}\n")
-    print("| rule | " + " | ".join(f"{k} ({sum(1 for x in kinds if x == k)})" for k in order) + " |")
+    print(
+        "| rule | " + " | ".join(f"{k} ({sum(1 for x in kinds if x == k)})" for k in order) + " |"
+    )
     print("|---|" + "---|" * len(order))
     for name, answerable in decisions.items():
         cells = []
@@ -219,16 +221,23 @@ def main() -> None:
     print("COEFFICIENTS = (" + ", ".join(f"{b:.4f}" for b in beta[1:]) + ")")
     print("  " + ", ".join(f"{n}={b:.3f}" for n, b in zip(SIGNALS, beta[1:])))
     current = _current_model(x)
-    table("The committed model (qa/answerable.py)", kinds, y, {
-        f"p >= {t}": current >= t for t in THRESHOLDS
-    })
+    table(
+        "The committed model (qa/answerable.py)",
+        kinds,
+        y,
+        {f"p >= {t}": current >= t for t in THRESHOLDS},
+    )
 
 
 def _current_model(x: np.ndarray) -> np.ndarray:
-    from qa.answerable import COEFFICIENTS, INTERCEPT
+    """The committed decision's probabilities, 0 where a long question misses the cosine floor."""
+    from qa.answerable import COEFFICIENTS, INTERCEPT, LONG_MIN_COSINE, LONG_QUESTION_TERMS
 
     z = INTERCEPT + x @ np.array(COEFFICIENTS)
-    return np.array([1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for v in z])
+    p = np.array([1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, v)))) for v in z])
+    terms = np.exp(x[:, SIGNALS.index("length")]) - 1
+    floor = (terms >= LONG_QUESTION_TERMS - 0.5) & (x[:, SIGNALS.index("cosine")] < LONG_MIN_COSINE)
+    return np.where(floor, 0.0, p)
 
 
 if __name__ == "__main__":

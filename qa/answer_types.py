@@ -20,8 +20,13 @@ from dataclasses import dataclass
 NAME, PLACE, DATE, AMOUNT, NUMBER, REASON = "name", "place", "date", "amount", "number", "reason"
 QUOTE = "quote"  # what someone said: words in quotation marks
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # fmt: off
-_PERSON_NOUNS = frozenset("""
+_PERSON_NOUNS = _words("""
 person people man woman men women boy girl child kid ceo cfo coo cto chief executive president
 founder cofounder co-founder player coach manager actor actress singer star author writer director
 producer leader chairman chairwoman chair judge minister candidate winner captain boss owner partner
@@ -31,34 +36,34 @@ goalkeeper keeper defender scientist researcher reporter journalist lawyer attor
 senator governor mayor king queen prince princess successor replacement defendant victim suspect
 rival opponent teammate designer engineer inventor investor buyer seller head editor anchor
 commissioner chancellor secretary general officer member referee umpire scorer
-""".split())
-_ORG_NOUNS = frozenset("""
+""")
+_ORG_NOUNS = _words("""
 company firm organization organisation team club group band brand startup start-up agency bank
 network university college school party union league government publisher studio label fund
 maker manufacturer retailer airline court journal newspaper magazine outlet channel carrier
 broadcaster business corporation conglomerate charity institution institute association
 federation committee council regulator authority department ministry developer platform
 exchange service provider lender insurer automaker carmaker
-""".split())
-_PLACE_NOUNS = frozenset("""
+""")
+_PLACE_NOUNS = _words("""
 country city town state place venue stadium region province county location capital nation
 island continent airport ground arena hotel area site village district neighborhood
 neighbourhood street address port border territory
-""".split())
-_DATE_NOUNS = frozenset("year month day date time season week decade century era hour weekday".split())
-_AMOUNT_NOUNS = frozenset("""
+""")
+_DATE_NOUNS = _words("year month day date time season week decade century era hour weekday")
+_AMOUNT_NOUNS = _words("""
 price cost amount revenue revenues profit profits salary fee fees worth value valuation fine stake
 share percentage percent rate budget sum pay payment funding commission tax income sales loss
 losses debt wage wages bid offer premium charge fare rent earnings investment
-""".split())
-_NUMBER_NOUNS = frozenset(
-    "number score record total count age tally population goals points position rank".split()
+""")
+_NUMBER_NOUNS = _words(
+    "number score record total count age tally population goals points position rank"
 )
-_TITLE_NOUNS = frozenset("""
+_TITLE_NOUNS = _words("""
 song album book film movie show series novel memoir title name role character model product app
 game award prize law act bill track single play programme program documentary podcast word
 phrase nickname slogan
-""".split())
+""")
 # fmt: on
 _NOUN_CLASSES = (
     (_PERSON_NOUNS, NAME),
@@ -69,15 +74,16 @@ _NOUN_CLASSES = (
     (_NUMBER_NOUNS, NUMBER),
     (_TITLE_NOUNS, NAME),
 )
-_AUXILIARIES = frozenset(
+_AUXILIARIES = _words(
     "is are was were am be been do does did has have had will would can could should shall "
-    "may might must".split()
+    "may might must"
 )
-_COPULAS = frozenset("is are was were 's".split())
-_SPEECH = frozenset(
+_COPULAS = _words("is are was were 's")
+_SPEECH = _words(
     "say says said tell tells told call calls called claim claims claimed write writes wrote "
-    "warn warns warned argue argues argued describe describes described".split()
+    "warn warns warned argue argues argued describe describes described"
 )
+_MONEY_VERBS = _words("cost costs worth earn earns earned pay pays paid charge charges charged")
 _WORD = re.compile(r"[^\W_][\w'’\-]*")
 _HOW = {
     "much": AMOUNT,
@@ -153,6 +159,8 @@ def asked_for(question: str) -> Asked:
             return Asked("which", NAME, "name")  # what is the memoir called
         if rest[:1] and rest[0] in _COPULAS and _subject_only(rest[1:]):
             return Asked("describe")  # what is a hydrogel / what are quantum dots
+        if set(rest[-2:]) & _MONEY_VERBS:
+            return Asked("how_much", AMOUNT)  # what will the repairs cost / what is X worth
         if word == "what" and any(w in _SPEECH for w in rest):
             return Asked("what", QUOTE)  # what did X say / call Y / tell Z
         return Asked("what")

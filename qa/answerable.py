@@ -15,7 +15,8 @@ Signals (`Signals`):
 - `margin`: how far the best passage's score is above the best of another article, relative;
 - `length`: log(1 + the number of topic terms).
 
-The probability is compared with `QA_MIN_SCORE` (a probability, default 0.5).
+The probability is compared with `QA_MIN_SCORE` (a probability, default 0.40); a question of ten
+topic terms or more must also have a passage at cosine 0.40 or more.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ from qa.search import Hit
 SIGNAL_PASSAGES = 5  # signals are read from this many top passages, whatever k was asked
 # Fitted by `python -m bench.answerable` (see bench/README.md, "answerable"); same order as
 # the fields of `Signals`.
-INTERCEPT = -6.0
-COEFFICIENTS = (8.0, 3.0, -2.0, 1.0, 0.5, -0.5, 1.0, 0.0)
+INTERCEPT = -5.1966
+COEFFICIENTS = (2.9409, 1.0894, -0.0970, 1.0488, -0.0573, -0.7633, 1.8210, 1.0443)
+# A question naming this many topic terms or more (MultiHop-RAG's long questions) must also come
+# close in meaning to a passage: on-topic questions the articles do not answer name as much as
+# answered ones, and the best cosine (the first calibration's rule) is what tells them apart.
+LONG_QUESTION_TERMS = 10
+LONG_MIN_COSINE = 0.40
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,9 @@ class Signals:
 SIGNALS = tuple(field.name for field in fields(Signals))
 
 
-def signals(question: Question, hits: Sequence[Hit], sentences: Sequence[AnswerSentence]) -> Signals:
+def signals(
+    question: Question, hits: Sequence[Hit], sentences: Sequence[AnswerSentence]
+) -> Signals:
     """What the decision reads of one answer."""
     hits = hits[:SIGNAL_PASSAGES]
     weights, total = question.weights, question.total_weight
@@ -99,5 +107,11 @@ def is_answerable(
     sentences: Sequence[AnswerSentence],
     threshold: float,
 ) -> bool:
-    """The decision: some passage was found and the probability reaches `threshold`."""
-    return bool(hits) and probability(signals(question, hits, sentences)) >= threshold
+    """The decision: some passage was found, the probability reaches `threshold`, and a long
+    question comes close enough in meaning to a passage."""
+    if not hits:
+        return False
+    found = signals(question, hits, sentences)
+    if len(question.weights) >= LONG_QUESTION_TERMS and found.cosine < LONG_MIN_COSINE:
+        return False
+    return probability(found) >= threshold

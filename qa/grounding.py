@@ -136,9 +136,7 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
             candidate = _Candidate(rank, hit, i, bounds, coverages, found)
             inside = [s for s in found if s.start >= start and s.end <= end]
             if asked.wants:
-                candidate.typed = [
-                    s for s in of_kind(inside, asked.wants) if is_new(s.text, given)
-                ]
+                candidate.typed = [s for s in of_kind(inside, asked.wants) if is_new(s.text, given)]
             bonus = TYPE_WEIGHT * bool(candidate.typed)
             if asked.kind == "describe" and _describes(text[start:end], question.text):
                 bonus += TYPE_WEIGHT
@@ -175,15 +173,13 @@ def _finish(question: Question, candidate: _Candidate) -> AnswerSentence:
     first = last = candidate.index
     bounds, coverages = candidate.bounds, candidate.coverages
     sentence = text[candidate.start : candidate.end]
-    if first > 0 and coverages[first - 1] > coverages[first]:
-        if len(sentence) < SHORT_SENTENCE or _CONTINUES.match(sentence):
-            first -= 1
+    leans = len(sentence) < SHORT_SENTENCE or _CONTINUES.match(sentence)
+    if first > 0 and coverages[first - 1] > coverages[first] and leans:
+        first -= 1
     if last + 1 < len(bounds):
         following = text[bounds[last + 1][0] : bounds[last + 1][1]]
         wanted = question.asked.wants
-        if sentence.rstrip().endswith(":"):
-            last += 1
-        elif len(sentence) <= FOLLOW_UP and not candidate.typed:
+        if sentence.rstrip().endswith(":") or len(sentence) <= FOLLOW_UP and not candidate.typed:
             last += 1
         elif wanted and wanted != REASON and not candidate.typed and _CONTINUES.match(following):
             given = given_words(question.text)

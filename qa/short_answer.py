@@ -52,7 +52,9 @@ def is_new(span_text: str, given: frozenset[str]) -> bool:
     return not all(token in given for token in tokens)
 
 
-def short_answer(question: Question, text: str, start: int, end: int, found: list[Span]) -> Short | None:
+def short_answer(
+    question: Question, text: str, start: int, end: int, found: list[Span]
+) -> Short | None:
     """The short answer inside `text[start:end]` (offsets in `text`), or None when the question
     asks for no name, place, date, amount or number, or it is not clear which span answers."""
     asked = question.asked

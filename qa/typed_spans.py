@@ -20,6 +20,10 @@ from qa.answer_types import AMOUNT, DATE, NAME, NUMBER, PLACE, QUOTE, REASON
 from qa.places import is_known_place
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True)
 class Span:
     """A typed span of a text: `text[start:end]`."""
@@ -39,7 +43,8 @@ _YEAR = r"(?<![\d$£€.,])(?:1[5-9]|20)\d\d(?:s)?(?![\d%,.]\d|%)"
 _DATES = re.compile(
     "|".join(
         (
-            rf"\b(?:(?:early|mid|late)[- ])?{_MONTH}(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+{_YEAR})?",
+            rf"\b(?:(?:early|mid|late)[- ])?{_MONTH}"
+            rf"(?:\s+\d{{1,2}}(?!\d)(?:st|nd|rd|th)?)?(?:,?\s+{_YEAR})?",
             rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?",
             rf"\b{_WEEKDAY}(?:,?\s+{_MONTH}\s+\d{{1,2}})?",
             r"\b\d{4}-\d\d-\d\d\b",
@@ -84,7 +89,7 @@ _UNIT = (
 _NUMBERS = re.compile(
     "|".join(
         (
-            rf"\b\d{{1,3}}-\d{{1,3}}\b",  # a score or record: 5-1, 24-0
+            r"\b\d{1,3}-\d{1,3}\b",  # a score or record: 5-1, 24-0
             rf"(?<![\w$£€.]){_NUMBER}(?:st|nd|rd|th)?{_SCALE}{_UNIT}",
             rf"\b{_NUMBER_WORDS}(?:[- ]{_NUMBER_WORDS})*\b{_UNIT}",
         )
@@ -100,18 +105,19 @@ _REASON = re.compile(
 _CAPITALIZED = r"(?:[A-Z][\w'’]*(?:-(?:[a-z]{1,2}-)?[A-Z\d][\w'’]*)*(?:\.[A-Z]\.?)*|\d+[A-Za-z]+)"
 _CONNECTOR = r"(?:of|de|del|della|da|van|von|der|den|la|le|du|bin|al|&|y)"
 _NAMES = re.compile(rf"{_CAPITALIZED}(?:\s+(?:{_CONNECTOR}\s+){{0,2}}{_CAPITALIZED})*")
-_NOT_NAMES = frozenset(
-    """january february march april may june july august september october november december
+_NOT_NAMES = _words("""
+    january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday mr mrs ms dr prof sir
-    i i'm i've i'd i'll ceo cfo coo cto""".split()
-)
-_COMMON = frozenset(STOPWORDS_EN) | frozenset(
-    """according also although however meanwhile yet still instead despite while when where
+    i i'm i've i'd i'll ceo cfo coo cto""")
+_COMMON = (
+    frozenset(STOPWORDS_EN)
+    | _words("""according also although however meanwhile yet still instead despite while when where
     what who why how this that these those there here then now today yesterday after before
     since during earlier later many most some several such his her their its our your my
     yes no last next first one two three four five six seven eight nine ten he she it they
-    we you him them us me""".split()
-) | _NOT_NAMES
+    we you him them us me""")
+    | _NOT_NAMES
+)
 _QUOTES = re.compile(r"“[^”]{3,}”|\"[^\"]{3,}\"")
 _PLACE_BEFORE = re.compile(
     r"(?:\b(?:in|at|from|near|outside|across|to|into|toward|towards|around|throughout)"
@@ -173,9 +179,10 @@ def names(text: str) -> list[tuple[int, int]]:
         )
         if span_end <= span_start or compound:
             continue  # "Middle-aged": a compound word, not a name
-        if len(words) == 1 and _sentence_start(text, span_start):
-            if not is_known_place(text[span_start:span_end]):
-                continue  # "Similarly", "Daisy"? One capital at a sentence start says nothing.
+        lone = len(words) == 1 and _sentence_start(text, span_start)
+        if lone and not is_known_place(text[span_start:span_end]):
+            continue  # "Similarly": one capital at a sentence start says nothing
+
         found.append((span_start, span_end))
     return found
 

@@ -6,7 +6,7 @@ import pytest
 
 from qa.answer_types import AMOUNT, DATE, NAME, NUMBER, PLACE, QUOTE, REASON, asked_for
 from qa.question import Question
-from qa.short_answer import is_new, given_words, short_answer
+from qa.short_answer import given_words, is_new, short_answer
 from qa.typed_spans import spans
 
 
@@ -55,14 +55,18 @@ def test_typed_spans_of_news_sentences():
     found = kinds("The startup raised $32 billion (€29 billion), a 15% rise, from 2,000 investors.")
     assert (AMOUNT, "$32 billion") in found and (AMOUNT, "€29 billion") in found
     assert (AMOUNT, "15%") in found and (NUMBER, "2,000") in found
-    found = kinds("Co-founder and CEO Horace Luke wants to go big in India, the Dublin-based firm said.")
+    found = kinds(
+        "Co-founder and CEO Horace Luke wants to go big in India, the Dublin-based firm said."
+    )
     assert (NAME, "Horace Luke") in found and (PLACE, "India") in found
     assert (PLACE, "Dublin") in found
     assert kinds("They met more than 100 times over seven years.") == [
         (NUMBER, "100 times"),
         (NUMBER, "seven years"),
     ]
-    assert (REASON, "because of a knee injury") in kinds("He missed the game because of a knee injury.")
+    assert (REASON, "because of a knee injury") in kinds(
+        "He missed the game because of a knee injury."
+    )
     assert (DATE, "Nov. 5") in kinds("The storm peaked on Nov. 5 at 12:40 p.m. EST.")
 
 

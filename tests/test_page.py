@@ -400,8 +400,12 @@ def test_the_answer_comes_first_short_answer_large_and_marked_in_the_article(pag
     answer = reply.locator(".answer")
     assert reply.locator(":scope > *").first.get_attribute("class") == "answer"
     assert answer.locator(".short-answer").text_content() == "5,000"
-    short_size = answer.locator(".short-answer").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
-    text_size = answer.locator(".answer-text").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    short_size = answer.locator(".short-answer").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+    text_size = answer.locator(".answer-text").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
     assert short_size >= 1.4 * text_size
     assert answer.locator(".answer-text").text_content().startswith(sentence)
     number = holder[0]["number"]
@@ -532,7 +536,9 @@ def worst_reply(route: Any) -> None:
     body = response.json()
     text = (LONG_SENTENCE * 8)[:1100]
     citation = {**body["passages"][0]["citation"], "start": 0, "end": len(text)}
-    body["passages"] = [{"text": text, "score": 1.0 - i / 10, "citation": citation} for i in range(5)]
+    body["passages"] = [
+        {"text": text, "score": 1.0 - i / 10, "citation": citation} for i in range(5)
+    ]
     body["answerable"] = True
     sentence = LONG_SENTENCE.strip()
     body["answer"] = [

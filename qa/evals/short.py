@@ -125,8 +125,7 @@ def short_scores(case: ShortQuestion, answered: object) -> dict[str, float]:
     first_short = shorts[0] if shorts else ""
     articles = [p.citation.article_id for p in response.passages]
     holds = [
-        p.citation.article_id == case.article_id and gold in fold(p.text)
-        for p in response.passages
+        p.citation.article_id == case.article_id and gold in fold(p.text) for p in response.passages
     ]
     return {
         "answerable": float(response.answerable),
