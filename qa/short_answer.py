@@ -60,6 +60,8 @@ def short_answer(
     asked = question.asked
     if not asked.typed or asked.wants is None:
         return None
+    if asked.kind == "which" and asked.focus and asked.focus.endswith("s"):
+        return None  # "which organizations...": a list, not one name
     given = given_words(question.text)
     candidates = [s for s in of_kind(found, asked.wants) if is_new(s.text, given)]
     if asked.wants == NAME:  # a place is a name only when nothing else is

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--hide-scrollbars",
 ]
-QUESTION = "Which organizations does the CSTO have contacts with?"
+QUESTION = "Where was the trilateral agreement signed?"
 
 
 def main() -> None:
