@@ -60,8 +60,8 @@ class Passage(Shape):
 
 
 class ShortAnswer(Shape):
-    """The name, place, date, amount or number the question asks for, inside its answer
-    sentence; `body[start:end]` of the article is `text`."""
+    """The date, amount or number the question asks for, inside its answer sentence;
+    `body[start:end]` of the article is `text`."""
 
     text: str
     start: int = Field(ge=0, description="Offset in the article body.")
@@ -79,8 +79,8 @@ class AnswerSpan(Shape):
     end: int = Field(ge=0)
     short: ShortAnswer | None = Field(
         default=None,
-        description="The short answer inside the sentence when the question asks for a name, "
-        "place, date, amount or number and one span clearly answers; else null.",
+        description="The short answer inside the sentence when the question asks for a date, "
+        "an amount or a number and one span clearly answers; else null.",
     )
 
 

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--hide-scrollbars",
 ]
-QUESTION = "Where was the trilateral agreement signed?"
+QUESTION = "Since when has the CSTO been proposing consultations to NATO?"
 
 
 def main() -> None:

@@ -84,12 +84,11 @@ def short_of(question: str, sentence: str) -> str | None:
 
 
 def test_the_short_answer_is_the_asked_for_thing_when_it_is_clear():
-    sentence = "Richard Teng, Binance's former head of regional markets, will be the new CEO."
-    assert short_of("Who is Binance's new CEO?", sentence) == "Richard Teng"
     assert short_of("When was Gogoro founded?", "Gogoro was founded in 2011 in Taipei.") == "2011"
-    assert short_of("Where was SBF arrested?", "SBF was arrested in the Bahamas.") == "Bahamas"
     assert short_of("How much did Egypt buy?", "Egypt bought 480,000 tonnes.") == "480,000 tonnes"
-    # No short answer when the question asks for no name, date, place or number...
+    sentence = "The council approved 4 million euros on Monday, and 2 million in May."
+    assert short_of("When was the budget approved?", sentence) is None  # two dates, as near
+    # No short answer for a reason, nor (too unreliable by capitalization rules) a name or place.
     assert short_of("Why was he fired?", "He was fired because he lied to the board.") is None
-    # ...or when two candidates are as near to the question's words.
-    assert short_of("Who won?", "Alice Smith and Bob Jones shared the prize money.") is None
+    sentence = "Richard Teng, Binance's former head of regional markets, will be the new CEO."
+    assert short_of("Who is Binance's new CEO?", sentence) is None

@@ -4,7 +4,7 @@
 
 import { articleHref, dateElement, el, joined } from "./dom.js";
 
-const EXCERPT_MAX_CHARS = 360; // the best sentence, and neighbours while they fit
+const EXCERPT_MAX_CHARS = 300; // the best sentence, and neighbours while they fit
 const QUESTION_STOPWORDS = new Set(
   `a an the and or of to in on at for by with from about as is are was were be been being do does
   did has have had what which who whom whose when where why how this that these those it its
