@@ -57,29 +57,26 @@ def answer_span(sentence: AnswerSentence) -> contract.AnswerSpan:
         article_id=sentence.article_id,
         start=sentence.start,
         end=sentence.end,
+        short=contract.ShortAnswer(
+            text=sentence.short.text, start=sentence.short.start, end=sentence.short.end
+        )
+        if sentence.short
+        else None,
     )
-
-
-def relevance(hits: list[Hit]) -> float:
-    """How relevant the best of the hits is, on an absolute scale: the highest cosine
-    similarity between the question and a returned passage (fused scores are relative)."""
-    return max((hit.dense for hit in hits), default=0.0)
 
 
 def ask_response(
     request: contract.AskRequest,
     hits: list[Hit],
     version: str,
-    min_score: float,
+    answerable: bool,
     answer: list[AnswerSentence] | None = None,
 ) -> contract.AskResponse:
     """The /ask answer: the answer sentences, and the passages best first with citations.
 
-    `answerable` is false when even the most relevant passage is below `min_score` (see
-    `relevance`): the page then says plainly that nothing relevant was found rather than
-    showing unrelated text, and `answer` is empty.
+    When not `answerable` (`qa.answerable` decides) the page says plainly that nothing relevant
+    was found rather than showing unrelated text, and `answer` is empty.
     """
-    answerable = bool(hits) and relevance(hits) >= min_score
     return contract.AskResponse(
         question=request.question,
         answerable=answerable,

@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, metavar="FILE", help="articles and questions in one file (squad)"
     )
     evaluate.add_argument(
+        "--off-topic",
+        type=Path,
+        metavar="FILE",
+        help="questions nothing answers (short; default: off_topic.jsonl beside --queries)",
+    )
+    evaluate.add_argument(
         "--methods",
         default="hybrid,bm25,dense",
         help="comma-separated rows to compare: hybrid (what /ask uses), bm25, dense, rrf "
@@ -413,7 +419,9 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     unknown = [m for m in methods if m not in METHODS]
     if not methods or unknown:
         raise QAError(f"--methods takes a list of {', '.join(METHODS)}, not {unknown}.")
-    files = EvalFiles(corpus=args.corpus_file, queries=args.queries, data=args.data)
+    files = EvalFiles(
+        corpus=args.corpus_file, queries=args.queries, data=args.data, off_topic=args.off_topic
+    )
     for name in benchmark.needs:
         path = getattr(files, name)
         if path is None:

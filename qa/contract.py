@@ -83,14 +83,29 @@ class Passage(Shape):
     citation: Citation
 
 
+class ShortAnswer(Shape):
+    """The date, amount or number the question asks for, inside its answer sentence;
+    `body[start:end]` of the article is `text`."""
+
+    text: str
+    start: int = Field(ge=0, description="Offset in the article body.")
+    end: int = Field(ge=0)
+
+
 class AnswerSpan(Shape):
-    """An extracted answer sentence; `body[start:end]` of its article is `text`."""
+    """An extracted answer sentence (or two adjacent ones); `body[start:end]` of its article is
+    `text`."""
 
     text: str
     passage: int = Field(ge=1, description="The passage it comes from, numbered from 1.")
     article_id: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    short: ShortAnswer | None = Field(
+        default=None,
+        description="The short answer inside the sentence when the question asks for a date, "
+        "an amount or a number and one span clearly answers; else null.",
+    )
 
 
 class Understood(Shape):

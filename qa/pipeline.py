@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa import contract
+from qa.answerable import is_answerable
 from qa.answers import ask_response
 from qa.grounding import AnswerSentence, extract_answer
 from qa.index import Index
@@ -32,9 +33,11 @@ class Answered:
 def answer(
     index: Index, searcher: Searcher, request: contract.AskRequest, min_score: float
 ) -> Answered:
-    """Answer `request` from `index` (one version for the whole answer)."""
+    """Answer `request` from `index` (one version for the whole answer); `min_score` is the
+    least probability of the answerable decision (`qa.answerable`)."""
     question = Question.analyse(request.question, index)
     hits = searcher.search(index, question, request.k)
     sentences = extract_answer(question, hits)
-    response = ask_response(request, hits, index.manifest.version, min_score, sentences)
+    answerable = is_answerable(question, hits, sentences, min_score)
+    response = ask_response(request, hits, index.manifest.version, answerable, sentences)
     return Answered(response, hits, question, sentences)

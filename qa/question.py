@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from qa.answer_types import Asked, asked_for
 from qa.index import Index
 from qa.lexical import terms
 
@@ -36,6 +37,7 @@ class Question:
     weights: dict[str, float]  # topic terms (question words dropped) -> IDF in the index
     outlets: frozenset[str] = frozenset()  # outlets of the index the question names
     dates: frozenset[str] = frozenset()  # calendar dates it names, ISO
+    asked: Asked = Asked()  # what it asks for (who, when...; a name, a date...): qa.answer_types
 
     @classmethod
     def analyse(cls, text: str, index: Index | None = None) -> Question:
@@ -51,6 +53,7 @@ class Question:
             weights=weights,
             outlets=frozenset(named_sources(text, sources)),
             dates=frozenset(dates_named(text)),
+            asked=asked_for(text),
         )
 
     @property

@@ -6,7 +6,9 @@ For each of the best fused candidates:
   sentence);
 - `pairs`: the share of the question's adjacent term pairs the passage says as pairs;
 - `outlet`: the passage's outlet is named in the question;
-- `date`: the article's date is named in the question ("December 6, 2023").
+- `date`: the article's date is named in the question ("December 6, 2023");
+- `title`, `typed`: for short questions, the article title holds the question's subject, and
+  the passage holds the kind of thing it asks for (`qa.focus`).
 Each is weighted and added to the fused score (weights in `qa.search.SearchConfig`).
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.focus import focus_bonus
 from qa.index import Index
 from qa.question import Question
 
@@ -28,6 +31,9 @@ class Bonuses:
     pairs: float
     outlet: float
     date: float
+    title: float = 0.0
+    typed: float = 0.0
+    typed_depth: int = 20  # typed spans are looked for in this many best candidates
 
 
 def second_stage(
@@ -47,4 +53,8 @@ def second_stage(
                 bonus[i] += weights.outlet
             if article.date and article.date[:10] in question.dates:
                 bonus[i] += weights.date
+    if weights.title or weights.typed:
+        bonus += focus_bonus(
+            index, question, rows, weights.title, weights.typed, weights.typed_depth
+        )
     return bonus

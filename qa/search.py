@@ -73,6 +73,8 @@ class SearchConfig:
     phrase_weight: float = 2.3  # share of the question's adjacent word pairs said as pairs
     outlet_weight: float = 0.8  # the passage's outlet is named in the question
     date_weight: float = 0.9  # the passage's article date is named in the question
+    title_weight: float = 0.0  # share of the question's weight its article title holds
+    typed_weight: float = 0.0  # the passage holds the asked-for kind of thing (qa.focus)
     article_decay: float = 0.97  # factor per passage already chosen from the same article
     overlap_decay: float = 0.9  # factor for a passage sharing text with one already chosen
     cover_sources: bool = True  # outlets named in the question each get their best passage in
@@ -83,7 +85,12 @@ class SearchConfig:
     @property
     def bonuses(self) -> Bonuses:
         return Bonuses(
-            self.sentence_weight, self.phrase_weight, self.outlet_weight, self.date_weight
+            self.sentence_weight,
+            self.phrase_weight,
+            self.outlet_weight,
+            self.date_weight,
+            self.title_weight,
+            self.typed_weight,
         )
 
 

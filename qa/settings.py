@@ -41,7 +41,7 @@ class Settings:
     max_k: int = 50
     max_question_chars: int = 2000
     max_request_bytes: int = 1_000_000
-    # The best question-passage cosine below this means nothing relevant (bench/calibrate.py).
+    # The answerable decision's threshold, a probability (qa/answerable.py, bench/answerable.py).
     min_score: float = 0.40
     reload_interval: float = 2.0  # seconds between checks for a newer index version
     admin_token: str | None = None
@@ -122,8 +122,9 @@ DESCRIPTIONS = {
     "max_k": "The largest `k` accepted.",
     "max_question_chars": "The longest question accepted.",
     "max_request_bytes": "The largest request body accepted (413 above).",
-    "min_score": "When the best cosine similarity between the question and a returned passage "
-    "is below this, `answerable` is false (bench/calibrate.py).",
+    "min_score": "The least probability (0 to 1) of the answerable decision (qa/answerable.py, "
+    "fitted by bench/answerable.py): below it `answerable` is false and the page says nothing "
+    "in the articles answers the question.",
     "reload_interval": "Seconds between a server's checks for a newer index version.",
     "admin_token": "Enables admin endpoints (`POST /articles`), which then require it as a "
     "bearer token. Unset: admin endpoints are off.",

@@ -30,7 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--hide-scrollbars",
 ]
-QUESTION = "Which organizations does the CSTO have contacts with?"
+QUESTION = "Since when has the CSTO been proposing consultations to NATO?"
 
 
 def main() -> None:

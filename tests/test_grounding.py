@@ -55,12 +55,16 @@ def test_answer_in_the_api_cites_body_offsets(client):
     assert result["answerable"] is True
     assert result["answer"], result
     for sentence in result["answer"]:
-        assert set(sentence) == {"text", "passage", "article_id", "start", "end"}
+        assert set(sentence) == {"text", "passage", "article_id", "start", "end", "short"}
         passage = result["passages"][sentence["passage"] - 1]
         assert passage["citation"]["article_id"] == sentence["article_id"]
         article = client.get(f"/articles/{sentence['article_id']}").get_json()
         assert article["body"][sentence["start"] : sentence["end"]] == sentence["text"]
     assert "480,000 tonnes" in result["answer"][0]["text"]
+    short = result["answer"][0]["short"]  # "How much": the amount, with offsets in the body
+    assert short["text"] == "480,000 tonnes"
+    article = client.get(f"/articles/{result['answer'][0]['article_id']}").get_json()
+    assert article["body"][short["start"] : short["end"]] == short["text"]
 
 
 def test_question_words_do_not_pick_the_answer():
@@ -75,3 +79,34 @@ def test_question_words_do_not_pick_the_answer():
         Question.analyse("Which organizations does the CSTO have contacts with?"), hits
     )
     assert answer[0].text.startswith("There are contacts")
+
+
+def test_the_sentence_that_adds_the_asked_for_thing_wins():
+    body = (
+        "Gogoro makes electric scooters and runs battery swapping stations.\n\n"
+        "Gogoro co-founder and CEO Horace Luke wants to go big in India."
+    )
+    article = Article(id="gogoro", title="Gogoro in India", body=body)
+    answer = extract_answer(Question.analyse("Who runs Gogoro?"), [hit(article, 0, len(body))])
+    assert answer[0].text.endswith(
+        "Gogoro co-founder and CEO Horace Luke wants to go big in India."
+    )
+    assert answer[0].short is None  # names are not given as short answers
+
+
+def test_list_marks_and_orphan_quotes_are_trimmed_and_a_short_sentence_joins_the_one_before():
+    body = (
+        '- "Moscow was chosen for the signing of the trilateral agreement, he said.\n\n'
+        "The committee met on Monday to vote on the repairs to the bridge. The cost: $4 million."
+    )
+    article = Article(id="list", title="Notes", body=body)
+    hits = [hit(article, 0, len(body))]
+    answer = extract_answer(Question.analyse("Where was the trilateral agreement signed?"), hits)
+    assert (
+        answer[0].text == "Moscow was chosen for the signing of the trilateral agreement, he said."
+    )
+    assert body[answer[0].start : answer[0].end] == answer[0].text
+    answer = extract_answer(Question.analyse("What will the bridge repairs cost?"), hits)
+    assert answer[0].text.endswith("The cost: $4 million.")
+    assert answer[0].text.startswith("The committee met")
+    assert answer[0].short is not None and answer[0].short.text == "$4 million"

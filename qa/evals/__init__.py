@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "multihop-rag": ("qa.evals.multihop", ("corpus", "queries")),
     "squad": ("qa.evals.squad", ("data",)),
+    "short": ("qa.evals.short", ("corpus", "queries")),
 }
 
 

@@ -43,6 +43,7 @@ class EvalFiles:
     corpus: Path | None = None
     queries: Path | None = None
     data: Path | None = None
+    off_topic: Path | None = None  # questions nothing answers (`--format short`)
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ def evaluate(
         if getattr(files, name) is None:
             raise QAError(f"qa eval --format {benchmark.name} needs --{name} FILE.")
     loaded = benchmark.load(files)
+    # Benchmarks over the same articles share one cached index (`index_name`).
+    name = getattr(benchmark, "index_name", benchmark.name)
     index = benchmark_index(
-        benchmark.name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
+        name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
     )
     return run_cases(benchmark, index, embedder, loaded.cases, options)
 
