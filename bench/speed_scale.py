@@ -41,10 +41,11 @@ import numpy as np
 
 from bench.common import MULTIHOP, percentiles_ms, print_table
 from bench.speed_serve import HttpClient, Server, load_questions, run_clients
-from qa.articles import Article, Scan, read_file
+from qa.articles import Article, Scan
 from qa.build import build_from_corpus, build_index
 from qa.chunking import ChunkingConfig, Passage
 from qa.embedding import SentenceTransformerEmbedder
+from qa.formats import read_file
 from qa.index import IndexManifest, load_index, publish_index
 from qa.lexical import K1, B, LexicalIndex, PassageTerms, terms
 from qa.settings import Settings
