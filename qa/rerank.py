@@ -6,7 +6,9 @@ For each of the best fused candidates:
   sentence);
 - `pairs`: the share of the question's adjacent term pairs the passage says as pairs;
 - `outlet`: the passage's outlet is named in the question;
-- `date`: the article's date is named in the question ("December 6, 2023").
+- `date`: the article's date is named in the question ("December 6, 2023");
+- `thread`: for a follow-up, the passage's article was cited earlier in the thread
+  (`qa.followup.article_bonus`).
 Each is weighted and added to the fused score (weights in `qa.search.SearchConfig`).
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import followup
 from qa.index import Index
 from qa.question import Question
 
@@ -47,4 +50,4 @@ def second_stage(
                 bonus[i] += weights.outlet
             if article.date and article.date[:10] in question.dates:
                 bonus[i] += weights.date
-    return bonus
+    return bonus + followup.article_bonus(index, question, rows)

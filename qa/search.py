@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import followup
 from qa.articles import Article
 from qa.chunking import Passage
 from qa.diversity import Candidate, diversify, near_duplicates, outlet_groups
@@ -100,11 +101,12 @@ class Searcher:
     def _hybrid(self, index: Index, question: Question, k: int) -> list[Hit]:
         config = self.config
         assert index.lexical is not None
-        query = self.embedder.encode_query(question.text)
+        query = self.embedder.encode_query(followup.dense_text(question))
         _, dense_rows = index.store.search(query, min(config.pool, index.store.count()))
-        lexical_all = index.lexical.scores(question.terms)
+        lexical_all = followup.lexical_scores(index, question)
         rows = {int(r) for r in dense_rows[0] if r >= 0}
         rows |= {int(r) for r in best_rows(lexical_all, config.pool) if lexical_all[r] > 0}
+        rows |= followup.thread_rows(index, question)
         candidate_rows = np.array(sorted(rows), dtype=np.int64)
         dense = index.store.get(candidate_rows) @ query
         best_lexical = float(lexical_all.max())
@@ -152,7 +154,8 @@ class Searcher:
         return Hit(row, score, passage, index.articles[passage.article_id], **scores)
 
     def _dense_only(self, index: Index, question: Question, k: int) -> list[Hit]:
-        scores, rows = index.store.search(self.embedder.encode_query(question.text), k)
+        query = self.embedder.encode_query(followup.dense_text(question))
+        scores, rows = index.store.search(query, k)
         return [
             self._hit(index, int(row), float(score), dense=float(score))
             for score, row in zip(scores[0], rows[0])
@@ -161,7 +164,7 @@ class Searcher:
 
     def _lexical_only(self, index: Index, question: Question, k: int) -> list[Hit]:
         assert index.lexical is not None
-        scores = index.lexical.scores(question.terms)
+        scores = followup.lexical_scores(index, question)
         best = float(scores.max()) or 1.0
         return [
             self._hit(index, int(r), float(scores[r]), lexical=float(scores[r]) / best)
