@@ -1,4 +1,4 @@
-"""The `qa` command: index, serve, ask, add, eval.
+"""The `qa` command: index, serve, ask, chat, add, eval.
 
 Mistakes end with one line on stderr (`qa: error: ...`) and a non-zero exit status, never a
 traceback. Settings come from `QA_...` variables, overridden by the options given here.
@@ -12,7 +12,7 @@ import logging
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("-k", type=int, default=None, help="how many passages (default 5)")
     ask.add_argument("--json", action="store_true", help="print exactly the JSON /ask returns")
     _add_paths(ask, corpus=False)
+    ask.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="the earlier turns of the conversation, a JSON list as /ask takes them (- for stdin)",
+    )
     ask.set_defaults(run=run_ask)
+
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation in the terminal",
+        description="Ask questions one after another; follow-ups are read against the earlier "
+        "ones, as on the chat page. /new starts over, /help lists the commands.",
+    )
+    chat.add_argument("-k", type=int, default=None, help="how many passages (default 5)")
+    _add_paths(chat, corpus=False)
+    chat.set_defaults(run=run_chat)
 
     add = commands.add_parser(
         "add",
@@ -168,15 +184,28 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+def asker(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """How `qa ask` and `qa chat` get answers: an /ask request body in, its JSON answer out,
+    exactly as /ask answers it (here, in this process; the model loads once)."""
     from qa import contract
     from qa.service import QAService
 
+    service = QAService(settings)
+
+    def ask(payload: dict[str, Any]) -> dict[str, Any]:
+        request = contract.parse(contract.AskRequest, payload, settings)
+        return service.ask(request).model_dump(mode="json")
+
+    return ask
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     payload: dict[str, Any] = {"question": args.question}
     if args.k is not None:
         payload["k"] = args.k
-    request = contract.parse(contract.AskRequest, payload, settings)
-    result = QAService(settings).ask(request).model_dump(mode="json")
+    if args.history is not None:
+        payload["history"] = _read_history(args.history)
+    result = asker(settings)(payload)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0
@@ -198,6 +227,22 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
         print()
     return 0
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.chat import chat
+
+    return chat(asker(settings), input, sys.stdout, k=args.k)
+
+
+def _read_history(path: Path) -> Any:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as error:
+        raise QAError(f"--history: cannot read {path}: {error.strerror or error}.") from None
+    except ValueError as error:
+        raise QAError(f"--history: {path} is not JSON ({error}).") from None
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -91,8 +91,10 @@ def evaluate(
         if getattr(files, name) is None:
             raise QAError(f"qa eval --format {benchmark.name} needs --{name} FILE.")
     loaded = benchmark.load(files)
+    # Benchmarks over the same corpus file (a `corpus_name`) share its cached index.
+    name = getattr(benchmark, "corpus_name", benchmark.name)
     index = benchmark_index(
-        benchmark.name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
+        name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
     )
     return run_cases(benchmark, index, embedder, loaded.cases, options)
 
