@@ -100,8 +100,6 @@ def reply(answer: dict[str, Any]) -> str:
     for found in numbers.values():
         cite = passages[found[0] - 1]["citation"]
         where = ", ".join(str(x) for x in (cite["source"], cite["date"]) if x)
-        line = f"  [{', '.join(map(str, found))}] {cite['title']}" + (
-            f" ({where})" if where else ""
-        )
-        lines.append(textwrap.shorten(line, width=WIDTH, placeholder="..."))
+        line = f"[{', '.join(map(str, found))}] {cite['title']}" + (f" ({where})" if where else "")
+        lines.append("  " + textwrap.shorten(line, width=WIDTH - 2, placeholder="..."))
     return "\n".join(lines)
