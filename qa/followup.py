@@ -13,10 +13,11 @@ of /ask) in three steps:
    its own that the thread does not hold: then it is answered exactly as without the thread.
 3. **Searching with the thread.** A follow-up carries the thread's salient words (names first:
    "Sergey Lavrov", "CSTO") into retrieval at a lower weight: their BM25 scores are added at
-   `carried_weight`, and they are appended to the text the dense model embeds; the articles the
-   earlier answers cited (or, when the turns name none, the article each earlier answer was
-   found in) join the candidates and get a bonus in the second stage, so the question's own
-   words rank the passages inside them.
+   `carried_weight` (and those of every word of the latest turn at `thread_weight`), and they
+   are appended to the text the dense model embeds; the articles the earlier answers cited
+   (or, when the turns name none, the article each earlier answer was found in) join the
+   candidates and get a bonus on the fused score (before the second stage picks its best 60),
+   so the question's own words rank the passages inside them.
 
 The result is the `Question` with a `Thread` attached; `qa.search` and `qa.rerank` call the
 hooks below, which do nothing for a question without one. Weights were tuned on
@@ -46,7 +47,7 @@ REFERRING = frozenset((
     "he", "she", "it", "they", "them", "him", "his", "her", "hers", "its", "their", "theirs",
     "this", "that", "these", "those", "there", "then", "such", "both", "again", "else",
     "instead", "same", "former", "latter", "also", "too", "afterwards", "after", "before",
-    "next", "later", "either", "neither", "other", "another", "one", "ones",
+    "next", "later", "either", "neither", "other", "another", "one", "ones", "meantime",
 ))
 ELLIPTIC_OPENINGS = ("and", "so", "but", "or", "what about", "how about", "also", "then")
 # Words never carried from the thread: they say nothing about its subject.
@@ -55,6 +56,9 @@ PLAIN = frozenset((
     "not", "new", "say", "said", "says", "tell", "told", "get", "got", "make", "made", "much",
     "many", "happen", "happened", "thing", "things", "people", "way", "really", "actually",
     "still", "now", "just", "even", "ever", "about", "like", "know", "think", "going",
+    "anyway", "someone", "something", "anybody", "anyone", "somebody", "all", "at",
+    "didn", "hadn", "hasn", "haven", "isn", "wasn", "weren", "don", "doesn", "won", "wouldn",
+    "couldn", "shouldn", "aren", "ain",
 )) | REFERRING | QUESTION_WORDS
 # fmt: on
 _WORD = re.compile(r"[^\W_][\w’'.&-]*[\w]|[^\W_]", re.UNICODE)
@@ -69,13 +73,17 @@ class FollowUpConfig:
     recency: float = 0.6  # weight of a turn relative to the one after it
     answer_weight: float = 0.5  # words of an answer relative to those of its question
     carried_phrases: int = 4  # phrases of the thread carried into the search
-    carried_weight: float = 0.5  # BM25 of the carried words, relative to the question's own
+    carried_weight: float = 0.8  # BM25 of the carried words, relative to the question's own
+    thread_weight: float = 0.4  # BM25 of all the thread's words (the latest turn's), likewise
     term_weight: float = 0.5  # IDF weight of a carried word in the question's weights
-    article_weight: float = 0.6  # second-stage bonus of a passage of the thread's latest article
+    article_weight: float = 0.3  # bonus of a passage of the thread's latest article (fused score)
     articles: int = 4  # thread articles preferred at most
     dense: str = "carried"  # what the dense model embeds: "carried" (question + phrases),
     # "question" (the question alone) or "previous" (question + the previous question)
-    own_information: float = 1.2  # a question whose new words weigh less leans on the thread
+    own_information: float = 1.5  # a question whose new words weigh less leans on the thread
+    rare: float = 0.75  # a word whose IDF is this share of the largest is a subject of its own
+    rare_name: float = 0.4  # so is a capitalized word (not the first) from this share on
+    later_ids: float = 0.25  # preference of a turn's later cited articles, the first's being 1
     stand_alone_fit: float = 0.5  # share of its weight the thread must hold to keep a question
     inferred_share: float = 0.8  # share of an answer's words an article must hold to be its source
 
@@ -97,6 +105,8 @@ class Thread:
 
     carried: tuple[str, ...]  # phrases of the thread, most salient first
     carried_terms: tuple[str, ...]  # their index terms (not the question's own)
+    thread_terms: tuple[str, ...] = ()  # every term of the latest turn (question and answer)
+    thread_weight: float = 0.0
     articles: dict[str, float] = field(default_factory=dict)  # article id -> preference (0, 1]
     searched: str = ""  # the question as searched (shown in `understood`)
     dense_text: str = ""  # what the dense model embeds
@@ -148,6 +158,8 @@ def understand(
             dense_text=dense_text,
             carried_weight=config.carried_weight,
             article_weight=config.article_weight,
+            thread_terms=tuple(dict.fromkeys(terms(f"{thread[-1].question} {thread[-1].answer}"))),
+            thread_weight=config.thread_weight,
         ),
     )
 
@@ -155,21 +167,30 @@ def understand(
 def reads_as_follow_up(
     question: Question, thread_terms: set[str], index: Index, config: FollowUpConfig
 ) -> bool:
-    """Whether the question leans on a thread that holds `thread_terms` (see the module doc)."""
-    words = [w.lower() for w in _WORD.findall(question.text)]
-    refers = any(w.replace("’", "'").split("'")[0] in REFERRING for w in words)
+    """Whether the question leans on a thread that holds `thread_terms` (see the module doc).
+
+    Word weights are IDF, measured against `scale`, the IDF of a word that one passage holds."""
+    words = [w.lower().replace("’", "'").split("'")[0] for w in _WORD.findall(question.text)]
+    refers = any(w in REFERRING for w in words)
     opening = " ".join(words[:2])
     elliptic = any(opening == o or opening.startswith(o + " ") for o in ELLIPTIC_OPENINGS)
-    total = question.total_weight
-    if total <= 0:
-        return True  # nothing of its own to search with: "Why?"
-    held = sum(w for t, w in question.weights.items() if t in thread_terms)
-    new = total - held
-    scale = math.log(1 + index.store.count() / 1.5)  # the IDF of a word found once
-    if new / scale < config.own_information:
-        return True  # what it adds to the thread is little: "who coaches him", "which models"
-    fits = held / total >= config.stand_alone_fit
-    return fits or ((refers or elliptic) and new / scale < 2 * config.own_information)
+    own = {t: w for t, w in question.weights.items() if t not in PLAIN}
+    total = sum(own.values())
+    if total <= 0 or elliptic:
+        return True  # nothing of its own to search with ("Why?"), or "And the CSTO?"
+    scale = math.log(1 + index.store.count() / 1.5)
+    new = {t: w for t, w in own.items() if t not in thread_terms}
+    names = set(terms(" ".join(w for w in _WORD.findall(question.text)[1:] if w[:1].isupper())))
+    subject = sum(
+        w
+        for t, w in new.items()
+        if w >= config.rare * scale or (t in names and w >= config.rare_name * scale)
+    )
+    if subject:  # a name or rare word the thread does not hold: a new subject, unless it says
+        return refers and subject < scale  # "it" and brings one such word ("Could CRISPR cure it?")
+    held = total - sum(new.values())
+    little = sum(new.values()) / scale < config.own_information
+    return refers or little or held / total >= config.stand_alone_fit
 
 
 # ---- Hooks for qa.search and qa.rerank ------------------------------------------------------
@@ -187,6 +208,8 @@ def lexical_scores(index: Index, question: Question) -> np.ndarray:
     thread = question.thread
     if thread is not None and thread.carried_terms:
         scores = scores + thread.carried_weight * index.lexical.scores(thread.carried_terms)
+    if thread is not None and thread.thread_weight > 0 and thread.thread_terms:
+        scores = scores + thread.thread_weight * index.lexical.scores(thread.thread_terms)
     return scores
 
 
@@ -312,7 +335,7 @@ def _thread_articles(
     preference: dict[str, float] = {}
     for turn, weight in zip(thread, weights):
         known = [a for a in dict.fromkeys(turn.article_ids) if a in index.articles]
-        cited = {a: weight / (1 + i) for i, a in enumerate(known)}
+        cited = {a: weight * (1.0 if i == 0 else config.later_ids) for i, a in enumerate(known)}
         if not cited and turn.answer:
             source = _answer_source(turn.answer, index, config)
             if source is not None:
