@@ -1,9 +1,10 @@
-"""Shared fixtures: the real packaged model, corpora and indexes under tmp_path, the app."""
+"""Shared fixtures: the real packaged model, corpora and indexes under tmp_path, the app.
+
+Helpers (the fixture articles, make_corpus, assert_error, a real `qa serve`) are in support.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,42 +12,9 @@ import pytest
 from qa.app import create_app
 from qa.build import build_from_corpus
 from qa.embedding import SentenceTransformerEmbedder
-from qa.settings import REPOSITORY, Settings
+from qa.settings import Settings
 
-SAMPLE = REPOSITORY / "corpus" / "000_4ad6565441a0296c.txt"
-SAMPLE_ID = "000_4ad6565441a0296c"
-SHARED_DATA = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
-MULTIHOP_CORPUS = SHARED_DATA / "multihop-rag" / "corpus_train.json"
-
-# Two more wire-format articles, so the sample must win against other news.
-OTHER_ARTICLES = {
-    "wheat.txt": """Egypt buys wheat from Romania and Bulgaria in a large tender
-
-14 March 2023
-
-Egypt's state grain buyer purchased 480,000 tonnes of wheat in an international tender on Tuesday, traders said, most of it from Romania and Bulgaria.
-
-The wheat will be shipped in April, and prices were lower than in the previous tender, according to two European traders.
-
-Based on materials from Reuters""",
-    "volcano.md": """---
-title: Volcano erupts near Reykjavik, lava reaches the town of Grindavik
-date: 2024-01-14
-source: Iceland Monitor
-url: https://example.org/volcano
----
-
-A volcanic eruption on the Reykjanes peninsula sent lava into the fishing town of Grindavik on Sunday, setting several houses on fire.
-
-The town's 3,700 residents had been evacuated in November, and officials said nobody was hurt.
-""",
-}
-
-
-def shared_data_or_skip(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")
-    return path
+from .support import make_corpus
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,14 +31,6 @@ def embedder() -> SentenceTransformerEmbedder:
     `QA_PRECISION=bf16 make test`. Servers the tests start read the same variable.
     """
     return SentenceTransformerEmbedder(precision=os.environ.get("QA_PRECISION") or "fp32")
-
-
-def make_corpus(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SAMPLE, folder / SAMPLE.name)
-    for name, text in OTHER_ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -95,3 +55,12 @@ def client(app):
 @pytest.fixture
 def empty_settings(tmp_path: Path) -> Settings:
     return Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+
+
+@pytest.fixture
+def web():
+    """A real HTTP server on 127.0.0.1 (tests/webserver.py), stopped after the test."""
+    from .webserver import local_web
+
+    with local_web() as server:
+        yield server

@@ -149,3 +149,4 @@ def _turn(raw: Any, by_url: dict[str, str], name: str) -> Turn:
 
 
 CONVERSATIONS = Conversations()
+BENCHMARK = CONVERSATIONS
