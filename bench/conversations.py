@@ -4,6 +4,7 @@ with a history of three turns against the same questions without one.
     .venv/bin/python -m bench.conversations                          # the table and latency
     .venv/bin/python -m bench.conversations --grid carried_weight=0.3,0.5 article_weight=0.4,0.8
     .venv/bin/python -m bench.conversations --rounds 0                # quality only
+    .venv/bin/python -m bench.conversations --no-quality              # latency only
 
 Quality is `qa eval --format conversations` (qa.evals.conversations) over MultiHop-RAG's corpus
 and bench/sets/conversations.jsonl, one row per `FollowUpConfig` (tune on this set only). The
@@ -105,6 +106,7 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, default=SET, help="the threads (JSON Lines)")
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds (0: none)")
     parser.add_argument("--grid", nargs="*", default=[], metavar="NAME=V1,V2")
+    parser.add_argument("--no-quality", action="store_true", help="the latency part only")
     args = parser.parse_args()
     settings = Settings.from_env()
     embedder = MemoEmbedder(SentenceTransformerEmbedder.from_settings(settings))
@@ -114,7 +116,9 @@ def main() -> None:
         CONVERSATIONS.corpus_name, loaded.key, loaded.articles, embedder, settings.cache
     )
     with limited_threads(request_threads(settings.workers, settings.threads)):
-        quality(index, embedder, loaded.cases, settings, grid(args.grid) or [FollowUpConfig()])
+        if not args.no_quality:
+            configs = grid(args.grid) or [FollowUpConfig()]
+            quality(index, embedder, loaded.cases, settings, configs)
         if args.rounds > 0:
             assert index.path is not None
             latency(index.path.parent.parent, settings, loaded.cases, args.rounds)
