@@ -16,8 +16,9 @@ of /ask) in three steps:
    `carried_weight` (and those of every word of the latest turn at `thread_weight`), and they
    are appended to the text the dense model embeds; the articles the earlier answers cited
    (or, when the turns name none, the article each earlier answer was found in) join the
-   candidates and get a bonus on the fused score (before the second stage picks its best 60),
-   so the question's own words rank the passages inside them.
+   candidates and get `article_weight` twice: on the fused score, so that they reach the
+   second stage's best 60, and again among the second stage's bonuses (`qa.rerank`), so the
+   question's own words rank the passages inside them.
 
 The result is the `Question` with a `Thread` attached; `qa.search` and `qa.rerank` call the
 hooks below, which do nothing for a question without one. Weights were tuned on
@@ -76,7 +77,7 @@ class FollowUpConfig:
     carried_weight: float = 0.8  # BM25 of the carried words, relative to the question's own
     thread_weight: float = 0.4  # BM25 of all the thread's words (the latest turn's), likewise
     term_weight: float = 0.5  # IDF weight of a carried word in the question's weights
-    article_weight: float = 0.3  # bonus of a passage of the thread's latest article (fused score)
+    article_weight: float = 0.3  # bonus of a passage of the thread's latest article (twice)
     articles: int = 4  # thread articles preferred at most
     dense: str = "carried"  # what the dense model embeds: "carried" (question + phrases),
     # "question" (the question alone) or "previous" (question + the previous question)

@@ -112,7 +112,7 @@ class Searcher:
         best_lexical = float(lexical_all.max())
         lexical = lexical_all[candidate_rows] / (best_lexical if best_lexical > 0 else 1.0)
         fused = fuse(lexical, dense, config.lexical_weight, config.dense_weight)
-        fused += followup.article_bonus(index, question, candidate_rows)  # before the cut
+        fused += followup.article_bonus(index, question, candidate_rows)  # so they reach the cut
         # The second stage over the best candidates; the others cannot reach the top k anyway.
         keep = np.argsort(-fused, kind="stable")[: max(config.rerank_depth, 2 * k)]
         candidate_rows, dense, lexical = candidate_rows[keep], dense[keep], lexical[keep]
