@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from qa import contract
 from qa.articles import Article
 from qa.grounding import AnswerSentence
+from qa.question import Question
 from qa.search import Hit
 
 
@@ -71,6 +72,7 @@ def ask_response(
     version: str,
     answerable: bool,
     answer: list[AnswerSentence] | None = None,
+    understanding: contract.Understood | None = None,
 ) -> contract.AskResponse:
     """The /ask answer: the answer sentences, and the passages best first with citations.
 
@@ -82,8 +84,22 @@ def ask_response(
         answerable=answerable,
         answer=[answer_span(sentence) for sentence in answer or []] if answerable else [],
         passages=[passage(hit) for hit in hits],
-        understood=contract.Understood(question=request.question),
+        understood=understanding or contract.Understood(question=request.question),
         index_version=version,
+    )
+
+
+def understood(question: Question) -> contract.Understood:
+    """How the question was read: on its own, or as a follow-up with the thread's words and
+    articles (`qa.followup`)."""
+    thread = question.thread
+    if thread is None:
+        return contract.Understood(question=question.text)
+    return contract.Understood(
+        question=thread.searched,
+        follow_up=True,
+        articles=list(thread.articles),
+        carried=list(thread.carried),
     )
 
 

@@ -1,4 +1,4 @@
-"""The `qa` command: index, serve, ask, add, eval.
+"""The `qa` command: index, serve, ask, chat, add, eval.
 
 Mistakes end with one line on stderr (`qa: error: ...`) and a non-zero exit status, never a
 traceback. Settings come from `QA_...` variables, overridden by the options given here.
@@ -13,7 +13,7 @@ import logging
 import subprocess
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,29 @@ def build_parser() -> argparse.ArgumentParser:
         "the same index); when none answers, the question is answered here",
     )
     _add_paths(ask, corpus=False)
+    ask.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE",
+        help="the earlier turns of the conversation, a JSON list as /ask takes them (- for stdin)",
+    )
     ask.set_defaults(run=run_ask)
+
+    chat = commands.add_parser(
+        "chat",
+        help="a conversation in the terminal",
+        description="Ask questions one after another; follow-ups are read against the earlier "
+        "ones, as on the chat page. /new starts over, /help lists the commands.",
+    )
+    chat.add_argument("-k", type=int, default=None, help="how many passages (default 5)")
+    chat.add_argument(
+        "--server",
+        metavar="URL",
+        help="ask this running `qa serve` (default: the one at QA_HOST:QA_PORT when it serves "
+        "the same index); when none answers, the questions are answered here",
+    )
+    _add_paths(chat, corpus=False)
+    chat.set_defaults(run=run_chat)
 
     add = commands.add_parser(
         "add",
@@ -242,11 +264,34 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def asker(
+    settings: Settings, server: str | None = None
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """How `qa ask` and `qa chat` get answers: an /ask request body in, its JSON answer out,
+    exactly as /ask answers it. Each question goes to a running `qa serve` when one answers
+    (`server`, or the one at QA_HOST:QA_PORT serving the live version of this index); else it
+    is answered in this process, where the model loads once (`_local_asker`)."""
+    local: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+    def ask(payload: dict[str, Any]) -> dict[str, Any]:
+        nonlocal local
+        answer = _ask_server(server, settings, payload)
+        if answer is not None:
+            return answer
+        if local is None:
+            local = _local_asker(settings)
+        return local(payload)
+
+    return ask
+
+
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     payload: dict[str, Any] = {"question": args.question}
     if args.k is not None:
         payload["k"] = args.k
-    result = _ask_server(args.server, settings, payload) or _answer_here(payload, settings)
+    if args.history is not None:
+        payload["history"] = _read_history(args.history)
+    result = asker(settings, args.server)(payload)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0
@@ -292,25 +337,48 @@ def _ask_server(
     return None
 
 
-def _answer_here(payload: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """The /ask answer computed in this process. Questions are embedded by the cached ONNX
-    export without importing PyTorch when there is one; else by PyTorch, and the export is
-    left in QA_CACHE for the next `qa ask` (unless QA_QUERY_RUNTIME=torch)."""
+def _local_asker(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """/ask answers computed in this process. Questions are embedded by the cached ONNX export
+    without importing PyTorch when there is one; else by PyTorch, and the export is left in
+    QA_CACHE after the first answer, for the next `qa ask` (unless QA_QUERY_RUNTIME=torch)."""
     from qa import contract
     from qa.query_encoder import cached_query_encoder
     from qa.service import QAService
 
-    request = contract.parse(contract.AskRequest, payload, settings)
     onnx = settings.query_runtime != "torch"
     encoder = cached_query_encoder(settings.cache, settings.model) if onnx else None
     service = QAService(settings, embedder=encoder)  # without one, PyTorch loads on first use
-    result: dict[str, Any] = service.ask(request).model_dump(mode="json")
-    if onnx and encoder is None:
-        from qa.embedding import SentenceTransformerEmbedder
+    exported = not onnx or encoder is not None
 
-        if isinstance(service.embedder, SentenceTransformerEmbedder):
-            service.embedder.export_for_questions(settings.cache)
-    return result
+    def ask(payload: dict[str, Any]) -> dict[str, Any]:
+        nonlocal exported
+        request = contract.parse(contract.AskRequest, payload, settings)
+        result: dict[str, Any] = service.ask(request).model_dump(mode="json")
+        if not exported:
+            from qa.embedding import SentenceTransformerEmbedder
+
+            if isinstance(service.embedder, SentenceTransformerEmbedder):
+                service.embedder.export_for_questions(settings.cache)
+            exported = True
+        return result
+
+    return ask
+
+
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.chat import chat
+
+    return chat(asker(settings, args.server), input, sys.stdout, k=args.k)
+
+
+def _read_history(path: Path) -> Any:
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        return json.loads(text)
+    except OSError as error:
+        raise QAError(f"--history: cannot read {path}: {error.strerror or error}.") from None
+    except ValueError as error:
+        raise QAError(f"--history: {path} is not JSON ({error}).") from None
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -30,6 +30,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 
 from qa import errors
 from qa.errors import BadRequest
+from qa.history import MAX_ANSWER_CHARS, MAX_HISTORY_TURNS, MAX_TURN_ARTICLES, checked_history
 from qa.settings import Settings
 
 # ---- Responses -------------------------------------------------------------------------------
@@ -116,6 +117,11 @@ class Understood(Shape):
     follow_up: bool = Field(default=False, description="Read as leaning on the thread.")
     articles: list[str] = Field(
         default_factory=list, description="Article ids preferred from the thread."
+    )
+    carried: list[str] = Field(
+        default_factory=list,
+        description="Words of the thread the question was searched with, most salient first "
+        '("Following up on: Sergey Lavrov, CSTO"); empty when not a follow-up.',
     )
     since: str | None = Field(default=None, description="Earliest article date searched (ISO).")
     until: str | None = Field(default=None, description="Latest article date searched (ISO).")
@@ -205,6 +211,7 @@ class Request(BaseModel):
     model_config = ConfigDict(frozen=True)
     codes: ClassVar[dict[str, str]] = {}
     missing_codes: ClassVar[dict[str, str]] = {}
+    parts: ClassVar[tuple[type[Request], ...]] = ()  # nested shapes with limits of their own
     example: ClassVar[str] = "{...}"
 
     @classmethod
@@ -213,8 +220,36 @@ class Request(BaseModel):
         return {}
 
 
+class HistoryTurn(Request):
+    """An earlier turn of the conversation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    question: StrictStr = Field(min_length=1, pattern=r"\S", description="What was asked.")
+    answer: StrictStr | None = Field(
+        default=None,
+        max_length=MAX_ANSWER_CHARS,
+        description="The answer text the person saw (such as the answer sentence).",
+    )
+    article_ids: list[StrictStr] = Field(
+        default_factory=list,
+        max_length=MAX_TURN_ARTICLES,
+        description="The articles that answer cited, most important first; ids the index "
+        "does not hold are ignored.",
+    )
+
+    @classmethod
+    def limits(cls, settings: Settings) -> dict[str, dict[str, Any]]:
+        return {"question": {"maxLength": settings.max_question_chars}}
+
+
 class AskRequest(Request):
-    codes: ClassVar[dict[str, str]] = {"question": errors.INVALID_QUESTION, "k": errors.INVALID_K}
+    codes: ClassVar[dict[str, str]] = {
+        "question": errors.INVALID_QUESTION,
+        "k": errors.INVALID_K,
+        "history": errors.INVALID_HISTORY,
+    }
+    parts: ClassVar[tuple[type[Request], ...]] = (HistoryTurn,)
     missing_codes: ClassVar[dict[str, str]] = {"question": errors.MISSING_QUESTION}
     example: ClassVar[str] = '{"question": "Who said what?"}'
 
@@ -222,6 +257,13 @@ class AskRequest(Request):
         min_length=1, pattern=r"\S", description="Not blank; surrounding whitespace is dropped."
     )
     k: StrictInt = Field(default=5, description="How many passages to return.")
+    history: list[HistoryTurn] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY_TURNS,
+        description="The earlier turns of the conversation, oldest first: a question that "
+        'leans on them ("What did he say about NATO?") is searched with the thread\'s words '
+        "and articles; one that stands alone is answered as without them.",
+    )
 
     @classmethod
     def limits(cls, settings: Settings) -> dict[str, dict[str, Any]]:
@@ -229,6 +271,11 @@ class AskRequest(Request):
             "question": {"maxLength": settings.max_question_chars},
             "k": {"minimum": 1, "maximum": settings.max_k, "default": settings.default_k},
         }
+
+    @field_validator("history", mode="before")
+    @classmethod
+    def _history_turns(cls, value: Any, info: ValidationInfo) -> Any:
+        return checked_history(value, _settings(info).max_question_chars)
 
     @model_validator(mode="before")
     @classmethod

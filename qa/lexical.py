@@ -24,7 +24,7 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,6 +270,18 @@ class LexicalIndex:
             _best_sentence_share(ids, owner, sentences, held_ids, len(chosen)),
             _pair_share(pairs, owner, held_ids, len(chosen), len(vocabulary) + 1),
         )
+
+    def terms_held(self, rows: Sequence[int], words: Iterable[str]) -> set[str]:
+        """Which of `words` (index terms) the passages of `rows` say (in their own text)."""
+        held = self.passage_terms
+        vocabulary = self._retriever.vocab_dict
+        wanted = {vocabulary[w]: w for w in words if w in vocabulary}
+        if held is None or not wanted or len(rows) == 0:
+            return set()
+        chosen = np.asarray(rows, dtype=np.int64)
+        ids = np.concatenate([held.ids[held.starts[r] : held.starts[r + 1]] for r in chosen])
+        found = np.intersect1d(ids, np.fromiter(wanted, dtype=np.int64, count=len(wanted)))
+        return {wanted[int(i)] for i in found}
 
     def scores(self, words: Sequence[str]) -> np.ndarray:
         """The BM25 score of every passage for these terms (float32, one per row; zeros when

@@ -96,7 +96,8 @@ def schemas(app: Flask, settings: Settings) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     found: dict[str, Any] = document.get("$defs", {})
-    for model in requests:
+    nested: set[type[BaseModel]] = {p for m in requests for p in getattr(m, "parts", ())}
+    for model in requests | nested:
         properties = found[model.__name__]["properties"]
         for name, keywords in model.limits(settings).items():  # type: ignore[attr-defined]
             properties[name].update(keywords)

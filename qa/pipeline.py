@@ -1,6 +1,7 @@
 """Answering one /ask request against one index version: the steps every answer goes through.
 
-    request -> Question (analysed once) -> search -> answer sentences -> AskResponse
+    request -> Question (analysed once; read against the thread when there is one)
+            -> search -> answer sentences -> AskResponse
 
 `QAService` answers with it on the live index, and `qa eval` on a benchmark's index, so what
 `qa eval` measures is what /ask does.
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 
 from qa import contract
 from qa.answerable import is_answerable
-from qa.answers import ask_response
+from qa.answers import ask_response, understood
+from qa.followup import DEFAULT_UNDERSTANDING, FollowUpConfig, Turn, understand
 from qa.grounding import AnswerSentence, extract_answer
 from qa.index import Index
 from qa.question import Question
@@ -31,13 +33,25 @@ class Answered:
 
 
 def answer(
-    index: Index, searcher: Searcher, request: contract.AskRequest, min_score: float
+    index: Index,
+    searcher: Searcher,
+    request: contract.AskRequest,
+    min_score: float,
+    understanding: FollowUpConfig = DEFAULT_UNDERSTANDING,
 ) -> Answered:
     """Answer `request` from `index` (one version for the whole answer); `min_score` is the
     least probability of the answerable decision (`qa.answerable`)."""
     question = Question.analyse(request.question, index)
+    if request.history:  # read against the thread (qa.followup); without one, as it is
+        question = understand(question, turns(request.history), index, understanding)
     hits = searcher.search(index, question, request.k)
     sentences = extract_answer(question, hits)
     answerable = is_answerable(question, hits, sentences, min_score)
-    response = ask_response(request, hits, index.manifest.version, answerable, sentences)
+    response = ask_response(
+        request, hits, index.manifest.version, answerable, sentences, understood(question)
+    )
     return Answered(response, hits, question, sentences)
+
+
+def turns(history: list[contract.HistoryTurn]) -> list[Turn]:
+    return [Turn(t.question, t.answer or "", tuple(t.article_ids)) for t in history]

@@ -12,10 +12,14 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.answer_types import Asked, asked_for
 from qa.index import Index
 from qa.lexical import terms
+
+if TYPE_CHECKING:
+    from qa.followup import Thread
 
 # Words that shape a question rather than say what it is about. BM25's stopword list keeps them,
 # and in a small index their IDF is high, so "Which organizations does the CSTO have contacts
@@ -38,6 +42,7 @@ class Question:
     outlets: frozenset[str] = frozenset()  # outlets of the index the question names
     dates: frozenset[str] = frozenset()  # calendar dates it names, ISO
     asked: Asked = Asked()  # what it asks for (who, when...; a name, a date...): qa.answer_types
+    thread: Thread | None = None  # what a follow-up takes from its conversation (qa.followup)
 
     @classmethod
     def analyse(cls, text: str, index: Index | None = None) -> Question:

@@ -9,6 +9,8 @@ For each of the best fused candidates:
 - `date`: the article's date is named in the question ("December 6, 2023");
 - `title`, `typed`: for short questions, the article title holds the question's subject, and
   the passage holds the kind of thing it asks for (`qa.focus`).
+- `thread`: for a follow-up, the passage's article was cited earlier in the thread
+  (`qa.followup.article_bonus`).
 Each is weighted and added to the fused score (weights in `qa.search.SearchConfig`).
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import followup
 from qa.focus import focus_bonus
 from qa.index import Index
 from qa.question import Question
@@ -57,4 +60,4 @@ def second_stage(
         bonus += focus_bonus(
             index, question, rows, weights.title, weights.typed, weights.typed_depth
         )
-    return bonus
+    return bonus + followup.article_bonus(index, question, rows)

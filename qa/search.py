@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa import followup
 from qa.articles import Article
 from qa.chunking import Passage
 from qa.diversity import (
@@ -117,11 +118,12 @@ class Searcher:
     def _hybrid(self, index: Index, question: Question, k: int) -> list[Hit]:
         config = self.config
         assert index.lexical is not None
-        query = self.embedder.encode_query(question.text)
+        query = self.embedder.encode_query(followup.dense_text(question))
         _, dense_rows = index.store.search(query, min(config.pool, index.store.count()))
-        lexical_all = index.lexical.scores(question.terms)
+        lexical_all = followup.lexical_scores(index, question)
         rows = {int(r) for r in dense_rows[0] if r >= 0}
         rows |= {int(r) for r in best_rows(lexical_all, config.pool) if lexical_all[r] > 0}
+        rows |= followup.thread_rows(index, question)
         stories = index.story_rows if config.one_copy_per_story else None
         depth = max(config.rerank_depth, 2 * k)
         if stories is not None:
@@ -131,6 +133,7 @@ class Searcher:
         best_lexical = float(lexical_all.max())
         lexical = lexical_all[candidate_rows] / (best_lexical if best_lexical > 0 else 1.0)
         fused = fuse(lexical, dense, config.lexical_weight, config.dense_weight)
+        fused += followup.article_bonus(index, question, candidate_rows)  # so they reach the cut
         # The second stage over the best candidates; the others cannot reach the top k anyway.
         order = np.argsort(-fused, kind="stable")
         keep = order[:depth]
@@ -204,7 +207,8 @@ class Searcher:
         return Hit(row, score, passage, article, copies=copies, **scores)
 
     def _dense_only(self, index: Index, question: Question, k: int) -> list[Hit]:
-        scores, rows = index.store.search(self.embedder.encode_query(question.text), k)
+        query = self.embedder.encode_query(followup.dense_text(question))
+        scores, rows = index.store.search(query, k)
         return [
             self._hit(index, int(row), float(score), dense=float(score))
             for score, row in zip(scores[0], rows[0])
@@ -213,7 +217,7 @@ class Searcher:
 
     def _lexical_only(self, index: Index, question: Question, k: int) -> list[Hit]:
         assert index.lexical is not None
-        scores = index.lexical.scores(question.terms)
+        scores = followup.lexical_scores(index, question)
         best = float(scores.max()) or 1.0
         return [
             self._hit(index, int(r), float(scores[r]), lexical=float(scores[r]) / best)

@@ -162,3 +162,55 @@ def test_multihop_scores_follow_the_official_rules():
     assert scores["off_map@10"] == pytest.approx((1 / 2 + 1 / 3) / 2)
     assert scores["fact_cov@10"] == 1.0
     assert scores["art_cov@10"] == 0.5 and scores["all_art@10"] == 0.0
+
+
+def test_eval_conversations(tmp_path, cache, capsys):
+    corpus, threads = tmp_path / "corpus.json", tmp_path / "threads.jsonl"
+    corpus.write_text(json.dumps(ARTICLES), encoding="utf-8")
+    wheat, volcano, chess = (article["url"] for article in ARTICLES)
+    lines = [
+        {
+            "id": "t1",
+            "turns": [
+                {
+                    "question": "How much wheat did Egypt buy?",
+                    "kind": "first",
+                    "article": wheat,
+                    "answer": "480,000 tonnes of wheat",
+                },
+                {
+                    "question": "Where did it come from?",
+                    "kind": "follow_up",
+                    "article": wheat,
+                    "answer": "Romania and Bulgaria",
+                },
+                {
+                    "question": "Who won the regional chess cup?",
+                    "kind": "topic_change",
+                    "article": chess,
+                    "answer": "The city chess club",
+                    "also": [volcano],
+                },
+            ],
+        }
+    ]
+    threads.write_text("\n".join(json.dumps(line) for line in lines), encoding="utf-8")
+    arguments = ["eval", "--format", "conversations", "--corpus", str(corpus)]
+    assert main([*arguments, "--queries", str(threads), "--methods", "hybrid", "--json"]) == 0
+    output = capsys.readouterr().out
+    result = last_json(output)
+    assert result["queries"] == 1  # one follow-up
+    hybrid = result["methods"]["hybrid"]
+    for way in ("alone", "pasted", "history", "page"):
+        assert f"follow_up:{way}_hits@5" in hybrid and f"topic_change:{way}_hits@1" in hybrid
+    assert hybrid["follow_up:history_hits@1"] == 1.0 and hybrid["first:hits@1"] == 1.0
+    assert hybrid["topic_change:history_hits@5"] == 1.0
+    assert "\nfollow_up:\n" in output and "\ntopic_change:\n" in output
+
+    threads.write_text(
+        json.dumps(
+            {"id": "t2", "turns": [{"question": "Q?", "kind": "first", "article": "https://nope"}]}
+        )
+    )
+    assert main([*arguments, "--queries", str(threads)]) == 1
+    assert "is not in the corpus" in capsys.readouterr().err

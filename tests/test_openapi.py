@@ -231,3 +231,21 @@ def test_every_documented_error_code_is_in_the_readme():
     for status, (_, codes) in CODES.items():
         for code in codes:
             assert f"`{code}`" in README, (status, code)
+
+
+def test_follow_up_answers_and_history_errors_match_the_document(client, checker):
+    from qa.chat import history_turn
+
+    first = client.post("/ask", json={"question": "Who is Sergey Lavrov?"}).get_json()
+    history = [history_turn("Who is Sergey Lavrov?", first)]
+    checker.check(
+        "/ask", "POST", client.post("/ask", json={"question": "Why?", "history": history})
+    )
+    bad = client.post("/ask", json={"question": "Why?", "history": [{"question": 1}]})
+    checker.check("/ask", "POST", bad)
+    document = client.get("/openapi.json").get_json()
+    turn = document["components"]["schemas"]["HistoryTurn"]
+    assert turn["properties"]["question"]["maxLength"] == 2000
+    assert (
+        document["components"]["schemas"]["AskRequest"]["properties"]["history"]["maxItems"] == 20
+    )

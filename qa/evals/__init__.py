@@ -21,6 +21,7 @@ FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "multihop-rag": ("qa.evals.multihop", ("corpus", "queries")),
     "squad": ("qa.evals.squad", ("data",)),
     "short": ("qa.evals.short", ("corpus", "queries")),
+    "conversations": ("qa.evals.conversations", ("corpus", "queries")),
 }
 
 

@@ -26,6 +26,7 @@ from qa.build import build_index
 from qa.chunking import ChunkingConfig, Tokens
 from qa.embedding import Embedder
 from qa.errors import IndexUnavailable, QAError
+from qa.followup import DEFAULT_UNDERSTANDING, FollowUpConfig
 from qa.index import Index, load_index
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
@@ -78,6 +79,7 @@ class RunOptions:
     progress: bool = False
     threads: int | None = None
     settings: Settings = field(default_factory=Settings)
+    understanding: FollowUpConfig = DEFAULT_UNDERSTANDING  # how follow-ups are read
 
 
 def evaluate(
@@ -143,6 +145,7 @@ class _Asker:
         self.index, self.searcher, self.memo = index, searcher, memo
         self.settings = options.settings.replace(max_k=max(options.settings.max_k, 50))
         self.uses_model = searcher.config.method != "bm25"
+        self.understanding = options.understanding
         self.latencies: list[float] = []
 
     def __call__(self, question: str, k: int = 10, **fields: Any) -> pipeline.Answered:
@@ -151,7 +154,9 @@ class _Asker:
         )
         with self.memo.charging() as embedding_ms:
             started = time.perf_counter()
-            answered = pipeline.answer(self.index, self.searcher, request, self.settings.min_score)
+            answered = pipeline.answer(
+                self.index, self.searcher, request, self.settings.min_score, self.understanding
+            )
             elapsed = (time.perf_counter() - started) * 1000
         self.latencies.append(elapsed - embedding_ms.spent + embedding_ms.charged)
         return answered
