@@ -5,6 +5,8 @@ The HTTP app and `qa ask --json` both send what these functions build.
 
 from __future__ import annotations
 
+from typing import Any
+
 from qa import contract
 from qa.articles import Article
 from qa.grounding import AnswerSentence
@@ -53,12 +55,14 @@ def ask_response(
     version: str,
     min_score: float,
     answer: list[AnswerSentence] | None = None,
+    understood: dict[str, Any] | None = None,
 ) -> contract.AskResponse:
     """The /ask answer: the answer sentences, and the passages best first with citations.
 
     `answerable` is false when even the most relevant passage is below `min_score` (see
     `relevance`): the page then says plainly that nothing relevant was found rather than
-    showing unrelated text, and `answer` is empty.
+    showing unrelated text, and `answer` is empty. `understood` holds the fields of
+    `contract.Understood` beyond the question (time, outlets).
     """
     answerable = bool(hits) and relevance(hits) >= min_score
     return contract.AskResponse(
@@ -66,7 +70,7 @@ def ask_response(
         answerable=answerable,
         answer=[answer_span(sentence) for sentence in answer or []] if answerable else [],
         passages=[passage(hit) for hit in hits],
-        understood=contract.Understood(question=request.question),
+        understood=contract.Understood(question=request.question, **(understood or {})),
         index_version=version,
     )
 

@@ -34,6 +34,7 @@ from typing import Any
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
+from qa.filters import PassageFacts
 from qa.lexical import LEXICAL_DIR, LexicalIndex
 from qa.vectors import FaissStore, VectorStore
 
@@ -87,6 +88,11 @@ class Index:
     def sources(self) -> list[str]:
         """The distinct outlets of the articles, sorted (questions may name them)."""
         return sorted({a.source for a in self.articles.values() if a.source})
+
+    @cached_property
+    def facts(self) -> PassageFacts:
+        """Each passage's article day and outlet as arrays (date and outlet filters)."""
+        return PassageFacts(self.articles, self.passages)
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]

@@ -1,6 +1,7 @@
 """Answering one /ask request against one index version: the steps every answer goes through.
 
-    request -> Question (analysed once) -> search -> answer sentences -> AskResponse
+    request -> filters -> Question (analysed once) -> search -> answer sentences -> order
+            -> AskResponse
 
 `QAService` answers with it on the live index, and `qa eval` on a benchmark's index, so what
 `qa eval` measures is what /ask does.
@@ -8,14 +9,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from qa import contract
 from qa.answers import ask_response
+from qa.filters import Filters
 from qa.grounding import AnswerSentence, extract_answer
 from qa.index import Index
 from qa.question import Question
 from qa.search import Hit, Searcher
+from qa.time_ranking import by_date, understood_time
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,15 @@ def answer(
     index: Index, searcher: Searcher, request: contract.AskRequest, min_score: float
 ) -> Answered:
     """Answer `request` from `index` (one version for the whole answer)."""
-    question = Question.analyse(request.question, index)
+    as_of = request.as_of or dt.date.today()
+    filters = Filters(request.since, request.until, index.facts.outlet_names(request.sources or []))
+    question = Question.analyse(
+        request.question, index, as_of=as_of, filters=filters, time_words=request.time_words
+    )
     hits = searcher.search(index, question, request.k)
     sentences = extract_answer(question, hits)
-    response = ask_response(request, hits, index.manifest.version, min_score, sentences)
+    if request.order == "date":
+        hits, sentences = by_date(hits, sentences)
+    understood = understood_time(question, hits, as_of)
+    response = ask_response(request, hits, index.manifest.version, min_score, sentences, understood)
     return Answered(response, hits, question, sentences)

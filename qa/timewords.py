@@ -19,6 +19,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dateparser
@@ -61,6 +62,7 @@ class TimeWords:
     recency: bool = False
     timeline: bool = False
     spans: tuple[tuple[int, int], ...] = ()
+    only_recently: bool = False  # the recency words are only "recently", "recent", "currently"
 
     def without_phrases(self, text: str) -> str:
         """`text` with the time phrases blanked out (offsets of the rest unchanged)."""
@@ -83,11 +85,16 @@ class _Found:
 _SINCE_BEFORE = re.compile(r"\bsince\b[^.?!,;:]{0,60}$", re.IGNORECASE)
 
 
-def read_time_words(text: str, as_of: dt.date) -> TimeWords:
-    """The time words of `text` read on `as_of` (no phrase found: an empty `TimeWords`)."""
+def read_time_words(text: str, as_of: dt.date, ignore: Sequence[str] = ()) -> TimeWords:
+    """The time words of `text` read on `as_of` (no phrase found: an empty `TimeWords`), except
+    inside the names `ignore` lists (outlets such as "Business Today")."""
+    read = text
+    for name in ignore:
+        for match in re.finditer(re.escape(name), read, re.IGNORECASE):
+            read = read[: match.start()] + "_" * len(name) + read[match.end() :]
     found: list[_Found] = []
     for reader in _READERS:
-        for item in reader(text, as_of):
+        for item in reader(read, as_of):
             if not any(item.start < f.end and f.start < item.end for f in found):
                 found.append(item)
     if not found:
@@ -99,8 +106,13 @@ def read_time_words(text: str, as_of: dt.date) -> TimeWords:
     spans = [(f.start, f.end) for f in found if not f.timeline and f.kind not in CALENDAR_NAMES]
     phrase_start = phrase_end = 0
     window = None
+    periods = {f.window for f in windows}
+    if len(periods) > 1 and all(f.kind in CALENDAR_NAMES for f in windows):
+        # Several dates ("between the report of October 12 and that of December 6"): no one
+        # window; the dates named still favour their articles (qa.rerank).
+        windows = []
     if windows:
-        # Several windows ("last Tuesday", "this week"): the narrowest is the most specific.
+        # A date and a period ("last Tuesday", "this week"): the narrowest is the most specific.
         chosen = min(windows, key=lambda f: (f.window[1] - f.window[0]).days if f.window else 0)
         assert chosen.window is not None
         phrase_start, phrase_end, window = chosen.start, chosen.end, chosen.window
@@ -110,9 +122,11 @@ def read_time_words(text: str, as_of: dt.date) -> TimeWords:
             phrase_start = since.start()
             spans.append((since.start(), since.start() + len("since")))
         kind = "since" if since else chosen.kind
-    else:
+    elif recent or timeline:
         chosen = (recent or timeline)[0]
         phrase_start, phrase_end, kind = chosen.start, chosen.end, chosen.kind
+    else:
+        return TimeWords(as_of, kind="dates", spans=tuple(sorted(spans)))
     return TimeWords(
         as_of=as_of,
         phrase=text[phrase_start:phrase_end],
@@ -121,6 +135,7 @@ def read_time_words(text: str, as_of: dt.date) -> TimeWords:
         recency=bool(recent),
         timeline=bool(timeline),
         spans=tuple(sorted(spans)),
+        only_recently=bool(recent) and all(f.kind == "recently" for f in recent),
     )
 
 

@@ -7,8 +7,11 @@ into articles and cases, and asks each case through the `Ask` it is handed, whic
 
 from __future__ import annotations
 
+from qa.evals.dated import DATED
 from qa.evals.multihop import MULTIHOP
 from qa.evals.runner import Benchmark
 from qa.evals.squad import SQUAD
 
-FORMATS: dict[str, Benchmark] = {benchmark.name: benchmark for benchmark in (MULTIHOP, SQUAD)}
+FORMATS: dict[str, Benchmark] = {
+    benchmark.name: benchmark for benchmark in (MULTIHOP, SQUAD, DATED)
+}

@@ -91,8 +91,9 @@ def evaluate(
         if getattr(files, name) is None:
             raise QAError(f"qa eval --format {benchmark.name} needs --{name} FILE.")
     loaded = benchmark.load(files)
+    name = getattr(benchmark, "index_name", benchmark.name)  # formats over one corpus share it
     index = benchmark_index(
-        benchmark.name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
+        name, loaded.key, loaded.articles, embedder, cache_root, progress=options.progress
     )
     return run_cases(benchmark, index, embedder, loaded.cases, options)
 
