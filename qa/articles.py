@@ -6,7 +6,8 @@ Formats read:
   line) that are metadata, not body text;
 - Markdown or text starting with a front-matter block (title, date, source, url);
 - JSON (one object, or a list of objects) and JSON Lines, with fields title, body (or text or
-  content), published_at (or date), source, url.
+  content), published_at (or date), source, url;
+- saved web pages (.html, .htm: qa.pages) and feeds (RSS, Atom, JSON Feed: qa.feeds).
 
 A body is the article's paragraphs, each with its whitespace collapsed, joined by a blank line.
 Passage offsets and the article view both refer to that string.
@@ -29,7 +30,9 @@ from dateutil import parser as date_parser
 
 from qa.errors import ArticleError, Conflict
 
-ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".json", ".jsonl")
+PAGE_SUFFIXES = (".html", ".htm")
+FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf")
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".json", ".jsonl", *PAGE_SUFFIXES, *FEED_SUFFIXES)
 MAX_TITLE_CHARS = 1000
 PARAGRAPH_SEPARATOR = "\n\n"
 
@@ -46,6 +49,7 @@ _CREDIT_PREFIX = re.compile(
 )
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WEB_FIELDS = ("authors", "updated", "partial")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,10 @@ class Article:
     url: str | None = None
     credits: tuple[str, ...] = ()
     path: str = ""  # the file it came from, relative to the corpus folder
+    # Fields added with web pages and feeds; records written before them lack them.
+    authors: tuple[str, ...] = ()
+    updated: str | None = None  # ISO 8601, when the page says it was updated (or corrected)
+    partial: bool = False  # only a feed's summary, not the full text
 
     @property
     def paragraphs(self) -> list[str]:
@@ -68,20 +76,35 @@ class Article:
     @property
     def content_hash(self) -> str:
         """Changes whenever anything a reader or the index sees changes."""
-        payload = json.dumps(
-            [self.id, self.title, self.date, self.source, self.url, list(self.credits), self.body],
-            ensure_ascii=False,
-        )
+        fields: list[Any] = [
+            self.id, self.title, self.date, self.source, self.url, list(self.credits), self.body
+        ]  # fmt: skip
+        extra = self._web_fields()
+        if extra:  # only then: the hash of an article without them is what it always was
+            fields.append(extra)
+        payload = json.dumps(fields, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
     def to_record(self) -> dict[str, Any]:
         record = asdict(self)
+        for name in _WEB_FIELDS:  # written only when set, as records were before they existed
+            del record[name]
         record["credits"] = list(self.credits)
-        return record
+        return record | self._web_fields()
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Article:
-        return cls(**{**record, "credits": tuple(record.get("credits", ()))})
+        return cls(
+            **{
+                **record,
+                "credits": tuple(record.get("credits", ())),
+                "authors": tuple(record.get("authors", ())),
+            }
+        )
+
+    def _web_fields(self) -> dict[str, Any]:
+        fields = {"authors": list(self.authors), "updated": self.updated, "partial": self.partial}
+        return {name: value for name, value in fields.items() if value}
 
 
 @dataclass(frozen=True)
@@ -143,17 +166,21 @@ def read_file(path: Path, name: str | None = None) -> Scan:
     """Read the articles one file holds. Never raises for bad content: it reports a Problem."""
     name = name or path.name
     scan = Scan()
-    if path.suffix.lower() not in ARTICLE_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
         scan.problems.append(
             Problem(name, f"unsupported file type (expected {', '.join(ARTICLE_SUFFIXES)})")
         )
         return scan
+    if suffix in PAGE_SUFFIXES or suffix in FEED_SUFFIXES:
+        return _read_web_file(path, name)
     try:
         text = decode(path.read_bytes())
         stem = safe_id(path.stem)
-        suffix = path.suffix.lower()
         if suffix == ".json":
             records, single = _json_records(text)
+            if single and _is_json_feed(records[0][1]):
+                return _read_web_file(path, name)
         elif suffix == ".jsonl":
             records, single = _json_lines_records(text), False
         else:
@@ -233,6 +260,9 @@ def make_article(
     credits: Iterable[str] = (),
     path: str = "",
     paragraphs: list[str] | None = None,
+    authors: Iterable[str] = (),
+    updated: Any = None,
+    partial: bool = False,
 ) -> Article:
     """Validate and normalise fields into an Article, or raise ArticleError saying what is wrong."""
     if not isinstance(title, str) or not title.strip():
@@ -245,7 +275,8 @@ def make_article(
             raise ArticleError("the body must be text")
         paragraphs = split_paragraphs(body)
     credits = tuple(credits)
-    for text in (title, *paragraphs, source, url, date, *credits):
+    authors = tuple(a for a in (_collapse(str(a)) for a in authors) if a)
+    for text in (title, *paragraphs, source, url, date, updated, *credits, *authors):
         if isinstance(text, str) and not is_unicode_text(text):
             raise ArticleError("the text has a lone surrogate (such as \\ud800), not Unicode text")
     if not paragraphs:
@@ -265,6 +296,9 @@ def make_article(
         url=url,
         credits=credits,
         path=path,
+        authors=authors,
+        updated=parse_date(updated),
+        partial=bool(partial),
     )
 
 
@@ -297,8 +331,8 @@ def parse_date(value: Any) -> str | None:
     if first.year != second.year or first.month != second.month or first.day != second.day:
         raise ArticleError(f"incomplete date {text!r} (needs a year, month and day)")
     if ":" not in text:
-        return first.date().isoformat()
-    return first.isoformat()
+        return str(first.date().isoformat())
+    return str(first.isoformat())
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -315,6 +349,27 @@ def derived_id(title: str, date: str | None, url: str | None) -> str:
     return f"{slug}-{_short_hash(f'{title}|{date}|{url}')[:8]}"
 
 
+def url_id(url: str) -> str:
+    """The id of an article read from the web: made from its url alone, so the same page read
+    again (a correction, a feed polled twice) is the same article. Tracking parameters,
+    fragments, the scheme and a trailing slash do not count."""
+    from urllib.parse import urlsplit
+
+    from courlan import normalize_url
+
+    try:
+        normal = normalize_url(url, strict=True)
+    except ValueError:
+        normal = url
+    parts = urlsplit(normal)
+    host = (parts.hostname or "").removeprefix("www.")
+    key = f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+    last = re.sub(r"\.(s?html?|php|aspx?)$", "", parts.path.lower().rstrip("/").rsplit("/", 1)[-1])
+    words = re.findall(r"[a-z0-9]+", last)
+    slug = safe_id("-".join([host.replace(".", "-"), *words])[:70])
+    return f"{slug}-{_short_hash(key)[:10]}"
+
+
 def safe_id(text: str) -> str:
     """A string as a URL- and file-safe article id."""
     cleaned = _ID_UNSAFE.sub("-", text).strip("-.")[:100]
@@ -327,42 +382,101 @@ def safe_id(text: str) -> str:
 def article_file_text(article: Article) -> str:
     """An article as a Markdown file with front matter: what `qa add` writes."""
     metadata: dict[str, Any] = {"title": article.title}
-    for key in ("date", "source", "url"):
+    for key in ("date", "updated", "source", "url"):
         value = getattr(article, key)
         if value is not None:
             metadata[key] = value
+    if article.authors:
+        metadata["authors"] = list(article.authors)
+    if article.partial:
+        metadata["partial"] = True
     if article.credits:
         metadata["credits"] = list(article.credits)
     header = yaml.safe_dump(metadata, allow_unicode=True, sort_keys=False, width=10_000)
     return f"---\n{header}---\n\n{article.body}\n"
 
 
-def write_article(corpus: Path, article: Article, *, replace: bool = False) -> tuple[Path, str]:
+def write_article(
+    corpus: Path, article: Article, *, replace: bool = False, correct: bool = False
+) -> tuple[Path, str]:
     """Write one article into the corpus as `<id>.md`; returns the path and 'added',
-    'replaced' or 'unchanged'. An id already used by another file raises Conflict."""
+    'replaced', 'corrected' or 'unchanged'. An id already used by another file raises Conflict.
+
+    With `correct` (`qa add`, `qa watch`), the same article again from the same url with other
+    text is a correction: it replaces the old one without `replace`, keeps the old date when
+    it has none, and gets an updated date (`as_correction`).
+    """
     corpus.mkdir(parents=True, exist_ok=True)
     target = corpus / f"{article.id}.md"
     existing = [p for p in corpus.glob(f"{article.id}.*") if p.suffix.lower() in ARTICLE_SUFFIXES]
     for other in existing:
         if other != target:
             raise Conflict(f"article id {article.id!r} is already used by {other.name}")
-    text = article_file_text(article)
+    status = "added"
     if target.exists():
         current = read_file(target)
-        if current.articles and current.articles[0].content_hash == article.content_hash:
+        old = current.articles[0] if current.articles else None
+        if correct and old is not None and old.url is not None and old.url == article.url:
+            article = as_correction(old, article)
+            status = "corrected"
+        if old is not None and old.content_hash == article.content_hash:
             return target, "unchanged"
-        if not replace:
+        if status != "corrected" and not replace:
             raise Conflict(
                 f"{target.name} already exists with different content (use --replace to overwrite)"
             )
+        status = "replaced" if status == "added" else status
     temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    status = "replaced" if target.exists() else "added"
+    try:
+        temporary.write_text(article_file_text(article), encoding="utf-8")
+    except BaseException:  # a full disk, an interrupt: no half-written file left behind
+        temporary.unlink(missing_ok=True)
+        raise
     temporary.replace(target)
     return target, status
 
 
+def as_correction(old: Article, new: Article) -> Article:
+    """`new`, read again from `old`'s url, as what replaces `old`: `old` itself when nothing
+    but the updated date differs, or when `new` is only a summary of the full text `old` has;
+    `new` as it is when it completes a summary; else `new` with `old`'s date when it has none,
+    and updated when the page says so (a later date than `old` had) or else now."""
+    from dataclasses import replace
+
+    new = replace(new, date=new.date or old.date)
+    if replace(new, updated=None).content_hash == replace(old, updated=None).content_hash:
+        return old
+    if new.partial and not old.partial:
+        return old
+    if old.partial and not new.partial:
+        return new
+    if not new.updated or (old.updated is not None and new.updated <= old.updated):
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        new = replace(new, updated=now.isoformat())
+    return new
+
+
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _read_web_file(path: Path, name: str) -> Scan:
+    """A saved page (one article) or a feed (one per entry), read by qa.pages or qa.feeds."""
+    from qa import feeds, pages  # imported when needed: the extractors take a while to load
+
+    try:
+        data = path.read_bytes()
+        if not data.strip():
+            raise ArticleError("the file is empty")
+        if path.suffix.lower() in PAGE_SUFFIXES:
+            return Scan([pages.parse_page(data, fallback_id=safe_id(path.stem), path=name)])
+        return feeds.parse_feed(data, stem=safe_id(path.stem), path=name)
+    except (ArticleError, OSError) as error:
+        return Scan(problems=[Problem(name, _reason(error))])
+
+
+def _is_json_feed(record: Any) -> bool:
+    version = record.get("version") if isinstance(record, dict) else None
+    return isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")
 
 
 def _parse_wire(text: str, *, article_id: str, path: str) -> Article:
@@ -419,6 +533,10 @@ def _parse_front_matter(text: str, *, article_id: str, path: str) -> Article:
     if not isinstance(credits, list) or not all(isinstance(c, str) for c in credits):
         raise ArticleError("credits must be a list of text lines")
     date = _first(meta, _DATE_FIELDS)
+    authors = meta.get("authors") or []
+    authors = [authors] if isinstance(authors, str) else authors
+    if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
+        raise ArticleError("authors must be a list of names")
     return make_article(
         article_id=safe_id(str(meta["id"])) if meta.get("id") else article_id,
         title=meta.get("title"),
@@ -428,6 +546,9 @@ def _parse_front_matter(text: str, *, article_id: str, path: str) -> Article:
         url=meta.get("url"),
         credits=credits,
         path=path,
+        authors=authors,
+        updated=meta.get("updated"),
+        partial=meta.get("partial") is True,
     )
 
 

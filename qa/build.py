@@ -22,6 +22,7 @@ from qa.chunking import ChunkingConfig, Passage, chunk_article, embedding_text
 from qa.embedding import Embedder
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.index import Index, IndexManifest, current_version, load_index, publish_index
+from qa.stories import find_story_groups
 from qa.vectors import FaissStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class BuildReport:
     kept: list[str] = field(default_factory=list)  # indexed articles whose file now has problems
     passages_embedded: int = 0
     passages_total: int = 0
+    stories: int = 0  # groups of articles that are copies of one story
     seconds: float = 0.0
     version: str = ""
 
@@ -169,6 +171,10 @@ def build_index(
         else np.zeros((0, embedder.dimension), dtype=np.float32)
     )
     store = FaissStore.build(matrix)  # exact, or approximate for large indexes
+    started = time.perf_counter()
+    stories = find_story_groups(articles)  # over all articles: a new one may copy an old one
+    report.stories = len(set(stories.groups.values()))
+    log.debug("Story groups: %d, in %.1f s", report.stories, time.perf_counter() - started)
     manifest = IndexManifest(
         model_id=embedder.model_id,
         dimension=embedder.dimension,
@@ -185,6 +191,7 @@ def build_index(
         articles=articles,
         passages=passages,
         store=store,
+        stories=stories,
     )
     report.version = published.manifest.version
     return report

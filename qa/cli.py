@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
+from qa.evals import FORMATS
 from qa.settings import Settings
 
 log = logging.getLogger("qa")
@@ -111,24 +112,52 @@ def build_parser() -> argparse.ArgumentParser:
 
     add = commands.add_parser(
         "add",
-        help="validate article files and copy them into the corpus",
-        description="Each article is written to the corpus folder as <id>.md; records that "
+        help="validate article files or web addresses and copy them into the corpus",
+        description="Each article (of a file, a saved page, a feed, or a page or feed fetched "
+        "from an http(s) address) is written to the corpus folder as <id>.md; records that "
         "cannot be read are named with the reason and skipped.",
     )
-    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    add.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE_OR_URL",
+        help="article files, saved pages, feeds, or http(s) addresses of pages or feeds",
+    )
     add.add_argument(
         "--replace", action="store_true", help="overwrite an article whose content changed"
     )
     _add_paths(add, corpus=True, index=False)
     add.set_defaults(run=run_add)
 
+    watch = commands.add_parser(
+        "watch",
+        help="poll feeds, add their new entries to the corpus and index them",
+        description="Fetch each feed every --every (seconds or minutes: 30s, 15m); write new "
+        "or corrected entries into the corpus (fetching the page when the feed has only a "
+        "summary) and index them incrementally. What has been seen is kept in "
+        "<corpus>.watch.json beside the corpus. Ctrl+C or SIGTERM stops it cleanly.",
+    )
+    watch.add_argument("feeds", nargs="+", metavar="FEED_URL", help="http(s) addresses of feeds")
+    watch.add_argument("--every", default="15m", help="time between polls (default 15m)")
+    watch.add_argument("--once", action="store_true", help="poll once, index, and exit")
+    _add_paths(watch, corpus=True)
+    watch.set_defaults(run=run_watch)
+
     evaluate = commands.add_parser(
         "eval",
         help="measure retrieval and answer quality on a benchmark",
         description="Index the benchmark's articles (cached by content hash under QA_CACHE) "
-        "and ask every question; print a table of metrics per method.",
+        "and ask every question as /ask answers it; print a table of metrics per method. "
+        "Formats and the files each needs: "
+        + "; ".join(
+            f"{name} ({', '.join('--' + need for need in needs)})"
+            for name, (_, needs) in sorted(FORMATS.items())
+        )
+        + ".",
     )
-    evaluate.add_argument("--format", required=True, choices=sorted(_eval_formats()))
+    evaluate.add_argument(
+        "--format", required=True, choices=sorted(FORMATS), help="the benchmark's format"
+    )
     evaluate.add_argument(
         "--corpus", dest="corpus_file", type=Path, metavar="FILE", help="the articles (JSON)"
     )
@@ -244,23 +273,30 @@ def _understood_line(understood: dict[str, Any]) -> str:
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:
     from qa.articles import read_file, write_article
+    from qa.web import is_url, read_url
 
     rejected = 0
     written = 0
-    for path in args.files:
-        if not path.is_file():
+    for name in args.files:
+        path = Path(name)
+        if is_url(name):
+            scan = read_url(name, fetch_limits(settings))
+        elif not path.is_file():
             print(f"rejected {path}: no such file", file=sys.stderr)
             rejected += 1
             continue
-        scan = read_file(path, str(path))
+        else:
+            scan = read_file(path, str(path))
         for problem in scan.problems:
             print(f"rejected {problem}", file=sys.stderr)
             rejected += 1
         for article in scan.articles:
             try:
-                target, status = write_article(settings.corpus, article, replace=args.replace)
+                target, status = write_article(
+                    settings.corpus, article, replace=args.replace, correct=True
+                )
             except QAError as error:
-                print(f"rejected {path} ({article.id}): {error}", file=sys.stderr)
+                print(f"rejected {name} ({article.id}): {error}", file=sys.stderr)
                 rejected += 1
                 continue
             written += status != "unchanged"
@@ -269,13 +305,74 @@ def run_add(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if rejected else 0
 
 
+def run_watch(args: argparse.Namespace, settings: Settings) -> int:
+    import signal
+    import threading
+
+    from qa.watch import Watcher, parse_interval
+    from qa.web import is_url
+
+    every = parse_interval(args.every)
+    for url in args.feeds:
+        if not is_url(url):
+            raise QAError(f"{url!r} is not an http(s) address of a feed.")
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if stop.is_set():  # a second Ctrl+C: stop now (writes and builds are atomic anyway)
+            raise KeyboardInterrupt
+        print("qa watch: stopping after the step in progress", file=sys.stderr, flush=True)
+        stop.set()
+
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, request_stop) for signum in stopping}
+    embedder = None
+
+    def index() -> str:
+        nonlocal embedder
+        from qa.build import build_from_corpus
+        from qa.embedding import SentenceTransformerEmbedder
+
+        if embedder is None:
+            embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
+        report = build_from_corpus(settings.corpus, settings.index, embedder, wait=60)
+        return f"Index version {report.version}: {report.summary()}"
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+
+    watcher = Watcher(
+        args.feeds,
+        settings.corpus,
+        every=every,
+        limits=fetch_limits(settings),
+        index=index,
+        stop=stop,
+        report=report,
+    )
+    print(f"Watching {len(watcher.feeds)} feed(s) every {args.every}.", flush=True)
+    try:
+        watcher.run(once=args.once)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    print("qa watch: stopped.", flush=True)
+    return 0
+
+
+def fetch_limits(settings: Settings) -> Any:
+    from qa.fetch import FetchLimits
+
+    return FetchLimits(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes)
+
+
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     from qa.embedding import SentenceTransformerEmbedder
-    from qa.evals import FORMATS
+    from qa.evals import benchmark as load_benchmark
     from qa.evals.runner import LATENCY_KEYS, METHODS, EvalFiles, RunOptions, evaluate, report
     from qa.threads import request_threads
 
-    benchmark = FORMATS[args.format]
+    benchmark = load_benchmark(args.format)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if not methods or unknown:
@@ -308,12 +405,6 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         }
         print(json.dumps(summary))
     return 0
-
-
-def _eval_formats() -> list[str]:
-    from qa.evals import FORMATS
-
-    return list(FORMATS)
 
 
 def _add_paths(parser: argparse.ArgumentParser, *, corpus: bool, index: bool = True) -> None:

@@ -106,8 +106,8 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.set_verbosity_error()
-        transformers_logging.disable_progress_bar()
+        transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         target, self.model_id = resolve_model(model)
         try:
@@ -190,7 +190,8 @@ class SentenceTransformerEmbedder:
         with self._precision():
             features = self._prepare([text])
             vector = self._model(features)["sentence_embedding"]
-        return normalize(vector.float().numpy())[0]
+        row: np.ndarray = normalize(vector.float().numpy())[0]
+        return row
 
     def _use_onnx_for_questions(
         self, requested: str, cache: Path | None, threads: int | None
@@ -264,4 +265,5 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return vectors / norms
+    scaled: np.ndarray = vectors / norms
+    return scaled

@@ -36,7 +36,8 @@ INDEX_UNAVAILABLE = "index_unavailable"
 INDEX_WRITE_FAILED = "index_write_failed"
 MODEL_UNAVAILABLE = "model_unavailable"
 
-# Status -> (what it means, the codes it carries). Only the CLI uses "invalid_setting".
+# Status -> (what it means, the codes it carries). Only the CLI uses "invalid_setting" and
+# "fetch_failed".
 CODES: dict[int, tuple[str, tuple[str, ...]]] = {
     400: (
         "The request is not valid; `error.code` says which rule it broke.",
@@ -142,3 +143,10 @@ class IndexBusy(QAError):
     """Another build holds the index lock."""
 
     code = INDEX_BUSY
+
+
+class FetchError(QAError):
+    """A page or feed that could not be fetched: unreachable, too slow, too large, not a page.
+    Only the CLI (`qa add URL`, `qa watch`) meets it, so its code is not one of the API's."""
+
+    code = "fetch_failed"

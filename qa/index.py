@@ -10,6 +10,8 @@
         vectors.npy      normalized float32 embeddings, row i = passage i
         vectors.faiss    the FAISS index over them
         lexical/         the BM25 index over them (qa.lexical), made afresh at each publish
+        stories.json     which articles are copies of one story (qa.stories), found at each
+                         publish; versions built before it have none
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
@@ -36,6 +38,7 @@ from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
 from qa.filters import PassageFacts
 from qa.lexical import LEXICAL_DIR, LexicalIndex
+from qa.stories import STORIES_FILE, StoryGroups
 from qa.vectors import FaissStore, VectorStore
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,30 @@ class Index:
     store: VectorStore
     path: Path | None = None
     lexical: LexicalIndex | None = None  # None in versions built before it existed
+    stories: StoryGroups = field(default_factory=StoryGroups)  # empty before it existed
+
+    def story_of(self, article_id: str) -> str | None:
+        """The story group of an article, or None when no other article is a copy of it.
+
+        Articles in one group are copies of one story (the same wire text printed by several
+        outlets, with other headlines, trimmed endings or added paragraphs; see qa.stories).
+        The group id is the id of its first article (earliest date). Two passages whose
+        articles have the same `story_of` come from one story: an answer cites one of them
+        and lists the others with `copies`."""
+        return self.stories.story_of(article_id)
+
+    def copies(self, article_id: str) -> list[Article]:
+        """The other articles of an article's story group, first published first ([] when it
+        has none): what a citation lists as "copies" ({article_id, title, source, date, url})
+        and what `GET /articles/<id>` can show as "also reported by"."""
+        group = self.stories.story_of(article_id)
+        if group is None:
+            return []
+        return [
+            self.articles[member]
+            for member in self.stories.members(group)
+            if member != article_id and member in self.articles
+        ]
 
     @cached_property
     def sources(self) -> list[str]:
@@ -173,13 +200,18 @@ def load_version(
             if (folder / LEXICAL_DIR).is_dir()
             else None
         )
-    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as error:
+        stories = (
+            StoryGroups.from_json(json.loads((folder / STORIES_FILE).read_text(encoding="utf-8")))
+            if (folder / STORIES_FILE).is_file()
+            else StoryGroups()
+        )
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, AttributeError) as error:
         raise IndexUnavailable(f"The index in {folder} is damaged ({error}); {hint}.") from None
     if len(articles) != manifest.article_count or len(passages) != manifest.passage_count:
         raise IndexUnavailable(f"The index in {folder} does not match its manifest; {hint}.")
     if any(p.article_id not in articles for p in passages):
         raise IndexUnavailable(f"The index in {folder} cites unknown articles; {hint}.")
-    return Index(manifest, articles, passages, store, path=folder, lexical=lexical)
+    return Index(manifest, articles, passages, store, path=folder, lexical=lexical, stories=stories)
 
 
 def publish_index(
@@ -189,6 +221,7 @@ def publish_index(
     articles: list[Article],
     passages: list[Passage],
     store: VectorStore,
+    stories: StoryGroups | None = None,
 ) -> Index:
     """Write a new version, verify it loads, then switch `current` to it atomically."""
     versions = index_root / VERSIONS_DIR
@@ -205,6 +238,8 @@ def publish_index(
         _write_jsonl(staging / PASSAGES_FILE, (asdict(p) for p in passages))
         store.save(staging)
         LexicalIndex.for_passages(articles, passages).save(staging)
+        if stories is not None:
+            _write_json(staging / STORIES_FILE, stories.to_json())
         manifest = IndexManifest(**{**asdict(manifest), "files": _checksums(staging)})
         manifest_data = asdict(manifest)
         manifest_data[CHECKSUM_KEY] = _manifest_checksum(manifest_data)

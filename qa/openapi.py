@@ -22,7 +22,7 @@ from qa.errors import CODES
 from qa.settings import Settings
 
 JSON = "application/json"
-ALWAYS = (405, 415, 429, 500)  # any operation: another method, a non-JSON POST, the rate limit
+ALWAYS = (405, 429, 500)  # any operation: another method on its path, the rate limit, a fault
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ def _operation(endpoint: str, operation: Operation) -> dict[str, Any]:
             "description": description,
             "content": {operation.media: {"schema": schema}},
         }
-    for status in sorted(set(operation.errors) | set(ALWAYS)):
+    taken = {415} if operation.body is not None else set()  # a POST body that is not JSON
+    for status in sorted(set(operation.errors) | set(ALWAYS) | taken):
         responses[str(status)] = {"$ref": f"#/components/responses/{status}"}
     document: dict[str, Any] = {
         "operationId": re.sub(r"_(\w)", lambda m: m.group(1).upper(), endpoint.split(".")[-1]),

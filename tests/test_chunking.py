@@ -7,7 +7,7 @@ import pytest
 from qa.articles import make_article, read_file
 from qa.chunking import ChunkingConfig, chunk_article, embedding_text, sentence_spans
 
-from .conftest import MULTIHOP_CORPUS, SAMPLE, shared_data_or_skip
+from .support import MULTIHOP_CORPUS, SAMPLE, shared_data_or_skip
 
 
 def check_passages(article, embedder, config=None):

@@ -14,7 +14,7 @@ from qa.cli import main
 from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import REPOSITORY
 
-from .conftest import SAMPLE, SAMPLE_ID, make_corpus
+from .support import SAMPLE, SAMPLE_ID, make_corpus
 
 
 @pytest.fixture

@@ -21,9 +21,7 @@ from qa.cli import main
 from qa.index import current_version, load_index
 from qa.settings import REPOSITORY, Settings
 
-from .conftest import make_corpus
-from .test_app import assert_error
-from .test_rebuild import NEW_ARTICLE, snapshot
+from .support import NEW_ARTICLE, assert_error, make_corpus, snapshot
 
 FILES = ["vectors.faiss", "vectors.npy", "passages.jsonl", "articles.jsonl", "manifest.json"]
 QUESTION = "How much wheat did Egypt buy?"

@@ -26,7 +26,7 @@ from qa.app import create_app
 from qa.build import build_from_corpus
 from qa.settings import Settings
 
-from .conftest import make_corpus
+from .support import make_corpus
 
 TOKEN = "fuzz-admin-token"
 SENT: Counter[str] = Counter()  # requests sent per operation, checked by the last test

@@ -3,43 +3,18 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.articles import make_article
 from qa.build import build_index
 from qa.embedding import normalize
 from qa.errors import IndexUnavailable
 from qa.index import MANIFEST_FILE, current_version, load_index
 from qa.vectors import FaissStore
 
-
-@dataclass
-class CountingEmbedder:
-    """A fast stand-in for index logic tests: random but deterministic vectors per text."""
-
-    model_id: str = "test/fake-model"
-    dimension: int = 16
-    max_tokens: int = 254
-    embedded: list[str] = field(default_factory=list)
-
-    def count_tokens(self, texts):
-        return [len(t.split()) + t.count(".") for t in texts]
-
-    def encode_documents(self, texts, *, progress=False):
-        self.embedded.extend(texts)
-        return np.vstack([self.encode_query(t) for t in texts])
-
-    def encode_query(self, text):
-        seed = int.from_bytes(text.encode()[:8].ljust(8, b"\0"), "little") ^ len(text)
-        return normalize(np.random.default_rng(seed).normal(size=(1, self.dimension)))[0]
-
-
-def articles(*names: str, body: str = "Some words here. More words there.") -> list:
-    return [make_article(article_id=n, title=f"Title {n}", body=f"{n}: {body}") for n in names]
+from .support import FakeEmbedder, articles
 
 
 def test_flat_store_agrees_with_brute_force_numpy():
@@ -55,7 +30,7 @@ def test_flat_store_agrees_with_brute_force_numpy():
 
 
 def test_save_and_load_round_trip(tmp_path: Path):
-    embedder = CountingEmbedder()
+    embedder = FakeEmbedder()
     items = articles("a", "b", "c")
     build_index(items, embedder, tmp_path)
     index = load_index(tmp_path, model_id=embedder.model_id)
@@ -72,7 +47,7 @@ def test_save_and_load_round_trip(tmp_path: Path):
 
 
 def test_refuses_an_index_from_another_model(tmp_path: Path):
-    build_index(articles("a"), CountingEmbedder(), tmp_path)
+    build_index(articles("a"), FakeEmbedder(), tmp_path)
     with pytest.raises(
         IndexUnavailable, match="built with the model 'test/fake-model'.*qa index --full"
     ):
@@ -80,7 +55,7 @@ def test_refuses_an_index_from_another_model(tmp_path: Path):
 
 
 def test_refuses_an_unknown_format(tmp_path: Path):
-    build_index(articles("a"), CountingEmbedder(), tmp_path)
+    build_index(articles("a"), FakeEmbedder(), tmp_path)
     manifest_path = current_version(tmp_path) / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text())
     manifest["format_version"] = 99
@@ -95,7 +70,7 @@ def test_missing_index_says_how_to_build(tmp_path: Path):
 
 
 def test_incremental_build_embeds_only_what_changed(tmp_path: Path):
-    embedder = CountingEmbedder()
+    embedder = FakeEmbedder()
     first = build_index(articles("a", "b", "c"), embedder, tmp_path)
     assert sorted(first.added) == ["a", "b", "c"]
     assert first.passages_embedded == len(embedder.embedded) > 0
@@ -114,7 +89,7 @@ def test_incremental_build_embeds_only_what_changed(tmp_path: Path):
     assert set(index.articles) == {"a", "d"}
     assert {p.article_id for p in index.passages} == {"a", "d"}
     # reused vectors sit on the rows of their passages
-    fresh = build_index(articles("a", "d"), CountingEmbedder(), tmp_path / "fresh")
+    fresh = build_index(articles("a", "d"), FakeEmbedder(), tmp_path / "fresh")
     assert fresh.passages_total == third.passages_total
     np.testing.assert_allclose(
         load_index(tmp_path / "fresh").store.vectors(), index.store.vectors(), atol=1e-6

@@ -16,9 +16,7 @@ from qa.build import build_from_corpus
 from qa.errors import CODES
 from qa.settings import Settings
 
-from .conftest import SAMPLE_ID, make_corpus
-from .test_app import assert_error
-from .test_docs import README
+from .support import README, SAMPLE_ID, assert_error, make_corpus
 
 DOCUMENT_URI = "urn:qa:openapi"
 TOKEN = "openapi-test-token"
@@ -207,3 +205,22 @@ def test_every_documented_error_code_is_in_the_readme():
     for status, (_, codes) in CODES.items():
         for code in codes:
             assert f"`{code}`" in README, (status, code)
+
+
+def test_dated_answers_match_the_document(dated_settings, embedder):
+    """Filters, time words, newest first, invalid_filter and GET /sources, as documented."""
+    client = create_app(dated_settings, embedder=embedder).test_client()
+    checker = DocumentedResponses(client.get("/openapi.json").get_json())
+    question = "How many cargo ships waited in the dock strike this week?"
+    for fields in (
+        {"since": "2023-11-05", "until": "2023-11-20", "sources": ["metro daily"], "k": 50},
+        {"as_of": "2023-11-22"},
+        {"question": "What's the latest on the dock strike?", "as_of": "2023-11-20"},
+        {"order": "date", "k": 10, "time_words": False},
+        {"since": "2023-11-20", "until": "2023-11-10"},
+        {"sources": ["Nowhere Times"]},
+    ):
+        response = client.post("/ask", json={"question": question, **fields})
+        assert response.status_code in (200, 400)
+        checker.check("/ask", "POST", response)
+    checker.check("/sources", "GET", client.get("/sources"))

@@ -21,7 +21,7 @@ from qa.app import create_app
 from qa.build import build_from_corpus
 from qa.settings import REPOSITORY, Settings
 
-from .conftest import SAMPLE_ID, make_corpus
+from .support import SAMPLE_ID, make_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

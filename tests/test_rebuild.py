@@ -3,19 +3,14 @@ SIGKILL midway, hot reload under continuous requests, and adding articles over H
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,66 +23,17 @@ from qa.index import VERSIONS_DIR, current_version, load_index
 from qa.settings import REPOSITORY, Settings
 from qa.vectors import FaissStore
 
-from .conftest import make_corpus
-from .test_app import assert_error
-
-NEW_ARTICLE = """Lighthouse keeper rescues three kayakers off the coast of Brittany
-
-2 August 2023
-
-The keeper of the Phare du Petit Minou pulled three kayakers from the water on Tuesday evening after their boats capsized in strong currents near Brest.
-
-Based on materials from Ouest-France"""
-NEW_QUESTION = "Who rescued the kayakers near Brest?"
-
-
-class CountingEmbedder:
-    """The real embedder, counting the texts it is asked to embed."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.model_id, self.dimension, self.max_tokens = (
-            inner.model_id,
-            inner.dimension,
-            inner.max_tokens,
-        )
-        self.embedded: list[str] = []
-
-    def count_tokens(self, texts):
-        return self.inner.count_tokens(texts)
-
-    def encode_documents(self, texts, *, progress=False):
-        self.embedded.extend(texts)
-        return self.inner.encode_documents(texts)
-
-    def encode_query(self, text):
-        return self.inner.encode_query(text)
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
-    }
-
-
-def post_json(url: str, payload: dict, headers: dict | None = None) -> tuple[int, dict]:
-    data = json.dumps(payload).encode()
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def get_json(url: str) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+from .support import (
+    NEW_ARTICLE,
+    NEW_QUESTION,
+    CountingEmbedder,
+    assert_error,
+    get_json,
+    make_corpus,
+    post_json,
+    qa_serve,
+    snapshot,
+)
 
 
 @pytest.fixture
@@ -277,25 +223,6 @@ def test_hot_reload_under_continuous_requests(settings, embedder):
     assert results[-1][1]["passages"][0]["citation"]["article_id"] == "lighthouse"
 
 
-@contextlib.contextmanager
-def qa_serve(settings: Settings, **environment: str) -> Iterator[str]:
-    """A real `qa serve` on a free loopback port, until the block ends; yields its URL."""
-    port = free_port()
-    env = {**os.environ, "QA_PORT": str(port), **environment}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve",
-         "--corpus", str(settings.corpus), "--index", str(settings.index)],
-        cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: get_json(f"{url}/healthz")[0] == 200, seconds=120)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
     build_from_corpus(settings.corpus, settings.index, embedder)
     with qa_serve(settings, QA_RELOAD_INTERVAL="0.2", QA_WORKERS="2") as url:
@@ -310,25 +237,6 @@ def test_qa_serve_with_two_workers_picks_up_a_new_index(settings, embedder):
             assert status == 200
             seen.add((body["index_version"], body["passages"][0]["citation"]["article_id"]))
         assert seen == {(new, "lighthouse")}
-
-
-def free_port() -> int:
-    """A free TCP port on loopback (released again for the server to bind)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 # --- POST /articles ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from qa.app import create_app
 from qa.server import _Server
 from qa.settings import Settings
 
-from .test_app import assert_error
+from .support import assert_error
 
 TOKEN = "security-token"
 
@@ -203,7 +203,7 @@ def test_qa_add_keeps_hostile_file_names_inside_the_corpus(tmp_path, capsys):
 def test_post_articles_writes_only_inside_the_corpus(tmp_path, embedder):
     from qa.build import build_from_corpus
 
-    from .conftest import make_corpus
+    from .support import make_corpus
 
     settings = Settings(
         corpus=make_corpus(tmp_path / "corpus"), index=tmp_path / "index", admin_token=TOKEN

@@ -17,7 +17,7 @@ from qa.question import Question
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
 
-from .conftest import DATED_OUTLETS
+from .support import DATED_OUTLETS
 
 D = dt.date
 AS_OF = D(2023, 11, 22)  # a Wednesday

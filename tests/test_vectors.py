@@ -13,7 +13,8 @@ from qa.build import build_index
 from qa.embedding import normalize
 from qa.index import load_index
 from qa.vectors import FaissStore, choose_kind, exact_search, recall
-from tests.test_index import CountingEmbedder, articles
+
+from .support import FakeEmbedder, articles
 
 
 def random_unit_vectors(count: int, dimension: int, seed: int) -> np.ndarray:
@@ -84,7 +85,7 @@ def test_unknown_store_kind_is_refused(tmp_path: Path):
 
 def test_build_records_the_approximate_store_in_the_manifest(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(vectors_module, "APPROXIMATE_FROM", 2)
-    embedder = CountingEmbedder()
+    embedder = FakeEmbedder()
     build_index(articles("a", "b", "c"), embedder, tmp_path)
     index = load_index(tmp_path)
     assert index.manifest.store == "ivf_sq8"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa.articles import read_file
 from qa.errors import QAError
+from qa.evals import FORMATS
 from qa.evals.runner import Ask, EvalFiles, Loaded, read_json_lines
 
 TWO_WEEKS = dt.timedelta(days=14)
@@ -51,7 +52,7 @@ class DatedQuestion:
 class Dated:
     name: str = "dated"
     index_name: str = "multihop-rag"  # the same corpus file: share its cached index
-    needs: tuple[str, ...] = ("corpus", "queries")
+    needs: tuple[str, ...] = FORMATS["dated"][1]
     keys: tuple[str, ...] = KEYS
     groups: tuple[str, ...] = KINDS
 
@@ -96,3 +97,4 @@ class Dated:
 
 
 DATED = Dated()
+BENCHMARK = DATED

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from qa.articles import read_file
 from qa.errors import QAError
+from qa.evals import FORMATS
 from qa.evals.runner import Ask, EvalFiles, Loaded, read_json
 
 KEYS = (
@@ -41,7 +42,7 @@ class MultihopQuery:
 
 class MultihopRag:
     name: str = "multihop-rag"
-    needs: tuple[str, ...] = ("corpus", "queries")
+    needs: tuple[str, ...] = FORMATS["multihop-rag"][1]
     keys: tuple[str, ...] = KEYS
     groups: tuple[str, ...] = ("inference", "comparison", "temporal", "null")
 
@@ -119,3 +120,4 @@ def squeeze(text: str) -> str:
 
 
 MULTIHOP = MultihopRag()
+BENCHMARK = MULTIHOP

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from qa.articles import Article, make_article, safe_id
 from qa.errors import QAError
+from qa.evals import FORMATS
 from qa.evals.runner import Ask, EvalFiles, Loaded, read_json
 from qa.search import Hit
 
@@ -25,7 +26,7 @@ class SquadQuestion:
 
 class Squad:
     name: str = "squad"
-    needs: tuple[str, ...] = ("data",)
+    needs: tuple[str, ...] = FORMATS["squad"][1]
     keys: tuple[str, ...] = KEYS
     groups: tuple[str, ...] = ()
 
@@ -95,3 +96,4 @@ def normal(text: str) -> str:
 
 
 SQUAD = Squad()
+BENCHMARK = SQUAD
