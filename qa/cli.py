@@ -110,6 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask this running `qa serve` (default: the one at QA_HOST:QA_PORT when it serves "
         "the same index); when none answers, the question is answered here",
     )
+    ask.add_argument("--since", metavar="DATE", help="only articles dated on or after DATE (ISO)")
+    ask.add_argument("--until", metavar="DATE", help="only articles dated on or before DATE (ISO)")
+    ask.add_argument(
+        "--source",
+        action="append",
+        dest="sources",
+        metavar="OUTLET",
+        help="only this outlet (repeatable; any case)",
+    )
+    ask.add_argument(
+        "--as-of", metavar="DATE", help='the day the question is asked ("this week"); default today'
+    )
+    ask.add_argument(
+        "--order", choices=("relevance", "date"), help="best first (default) or newest first"
+    )
     _add_paths(ask, corpus=False)
     ask.add_argument(
         "--history",
@@ -287,14 +302,18 @@ def asker(
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     payload: dict[str, Any] = {"question": args.question}
-    if args.k is not None:
-        payload["k"] = args.k
+    for name in ("k", "since", "until", "sources", "as_of", "order"):
+        if getattr(args, name) is not None:
+            payload[name] = getattr(args, name)
     if args.history is not None:
         payload["history"] = _read_history(args.history)
     result = asker(settings, args.server)(payload)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return 0
+    understood = _understood_line(result["understood"])
+    if understood:
+        print(understood + "\n")
     if not result["passages"]:
         print("No passages found.")
     elif not result["answerable"]:
@@ -379,6 +398,29 @@ def _read_history(path: Path) -> Any:
         raise QAError(f"--history: cannot read {path}: {error.strerror or error}.") from None
     except ValueError as error:
         raise QAError(f"--history: {path} is not JSON ({error}).") from None
+
+
+def _understood_line(understood: dict[str, Any]) -> str:
+    """What `qa ask` says it understood of time and outlets, in one line (or nothing)."""
+    parts = []
+    if understood.get("since") or understood.get("until"):
+        span = f"{understood.get('since') or '...'} to {understood.get('until') or '...'}"
+        if understood.get("window") == "question":
+            note = ", nothing there answers: other dates" if understood.get("widened") else ""
+            parts.append(f'"{understood["time_phrase"]}" = {span} (preferred{note})')
+        else:
+            parts.append(f"only {span}")
+    elif understood.get("time_phrase"):
+        parts.append(f'"{understood["time_phrase"]}"')
+    if understood.get("sources"):
+        parts.append("only " + ", ".join(understood["sources"]))
+    newest = understood.get("newest")
+    if newest:
+        parts.append(
+            f"newest passage: {newest['date']}, {newest['days_before_as_of']} days before "
+            f"{understood['as_of']}"
+        )
+    return ("Understood: " + "; ".join(parts)) if parts else ""
 
 
 def run_add(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,13 +12,16 @@ validation context, and `Request.limits` puts them into the document.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -109,6 +112,15 @@ class AnswerSpan(Shape):
     )
 
 
+class Newest(Shape):
+    """How recent the newest evidence is: the latest article day among the passages."""
+
+    date: str = Field(description="ISO date of the newest cited article.")
+    days_before_as_of: int = Field(
+        description="Days from that date to `as_of` (0: that very day; negative: after it)."
+    )
+
+
 class Understood(Shape):
     """How the question was read: as a follow-up of the thread or on its own, and the time,
     outlets and order it was answered for."""
@@ -128,6 +140,25 @@ class Understood(Shape):
     sources: list[str] = Field(default_factory=list, description="Outlets searched (all if empty).")
     recency: bool = Field(default=False, description="Newer articles were preferred.")
     time_phrase: str | None = Field(default=None, description="The time words understood.")
+    window: Literal["filter", "question"] | None = Field(
+        default=None,
+        description="Where `since`/`until` come from: the request's filters (a hard limit: "
+        "no passage outside them) or the question's time words (a preference: passages from "
+        "other days appear only where nothing inside answers); null when neither gave one.",
+    )
+    widened: bool = Field(
+        default=False,
+        description="The question's window held nothing that answers, so no passage is from it.",
+    )
+    as_of: str | None = Field(default=None, description="The day time words were read on (ISO).")
+    newest: Newest | None = Field(
+        default=None, description="For recency and timeline questions: the newest evidence."
+    )
+    timeline: bool = Field(
+        default=False,
+        description='The question asks how a story developed ("how has X developed"): the '
+        "passages can be shown grouped by their citation's day.",
+    )
 
 
 class AskResponse(Shape):
@@ -187,6 +218,19 @@ class Health(Shape):
     version: str
 
 
+class SourceSummary(Shape):
+    """One outlet of the index."""
+
+    name: str = Field(description="As `sources` in POST /ask takes it (any case).")
+    articles: int = Field(ge=0)
+    first_date: str | None = Field(description="Its earliest article day (ISO).")
+    last_date: str | None = Field(description="Its latest article day (ISO).")
+
+
+class Sources(Shape):
+    sources: list[SourceSummary] = Field(description="Every outlet, by name.")
+
+
 class ErrorDetail(Shape):
     code: str = Field(pattern="^[a-z_]+$", description="Stable; see the error table.")
     message: str = Field(min_length=1, description="A sentence that can be shown to a person.")
@@ -243,11 +287,18 @@ class HistoryTurn(Request):
         return {"question": {"maxLength": settings.max_question_chars}}
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_SOURCES = 100
+
+
 class AskRequest(Request):
     codes: ClassVar[dict[str, str]] = {
         "question": errors.INVALID_QUESTION,
         "k": errors.INVALID_K,
         "history": errors.INVALID_HISTORY,
+        **dict.fromkeys(
+            ("since", "until", "as_of", "sources", "order", "time_words"), errors.INVALID_FILTER
+        ),
     }
     parts: ClassVar[tuple[type[Request], ...]] = (HistoryTurn,)
     missing_codes: ClassVar[dict[str, str]] = {"question": errors.MISSING_QUESTION}
@@ -264,6 +315,30 @@ class AskRequest(Request):
         'leans on them ("What did he say about NATO?") is searched with the thread\'s words '
         "and articles; one that stands alone is answered as without them.",
     )
+    since: dt.date | None = Field(
+        default=None, description="Only articles dated on or after this day (ISO, inclusive)."
+    )
+    until: dt.date | None = Field(
+        default=None, description="Only articles dated on or before this day (ISO, inclusive)."
+    )
+    sources: list[StrictStr] | None = Field(
+        default=None,
+        max_length=MAX_SOURCES,
+        description="Only these outlets (names as GET /sources gives them, any case).",
+    )
+    as_of: dt.date | None = Field(
+        default=None,
+        description='The day the question is asked, for its time words ("this week"); '
+        "default today.",
+    )
+    order: Literal["relevance", "date"] = Field(
+        default="relevance", description="Passages best first, or the same passages newest first."
+    )
+    time_words: StrictBool = Field(
+        default=True,
+        description='Read time words in the question ("this week", "latest"); false answers '
+        "as if it had none.",
+    )
 
     @classmethod
     def limits(cls, settings: Settings) -> dict[str, dict[str, Any]]:
@@ -276,6 +351,65 @@ class AskRequest(Request):
     @classmethod
     def _history_turns(cls, value: Any, info: ValidationInfo) -> Any:
         return checked_history(value, _settings(info).max_question_chars)
+
+    @field_validator("since", "until", "as_of", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return None
+        name = info.field_name
+        if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+            raise _rule(
+                errors.INVALID_FILTER,
+                f'"{name}" must be an ISO date such as "2023-11-27", not {_shown(value)}.',
+            )
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise _rule(
+                errors.INVALID_FILTER, f'"{name}" is not a real date: {_shown(value)}.'
+            ) from None
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _source_names(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise _rule(
+                errors.INVALID_FILTER,
+                '"sources" must be a list of outlet names, such as ["TechCrunch"].',
+            )
+        if len(value) > MAX_SOURCES:
+            raise _rule(errors.INVALID_FILTER, f'"sources" takes at most {MAX_SOURCES} names.')
+        if not all(isinstance(name, str) and name.strip() for name in value):
+            raise _rule(
+                errors.INVALID_FILTER, '"sources" must hold outlet names (non-empty strings).'
+            )
+        return value
+
+    @field_validator("order", mode="before")
+    @classmethod
+    def _order(cls, value: Any) -> Any:
+        if value not in ("relevance", "date"):
+            raise _rule(errors.INVALID_FILTER, '"order" must be "relevance" or "date".')
+        return value
+
+    @field_validator("time_words", mode="before")
+    @classmethod
+    def _time_words(cls, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise _rule(errors.INVALID_FILTER, '"time_words" must be true or false.')
+        return value
+
+    @model_validator(mode="after")
+    def _window(self) -> AskRequest:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise _rule(
+                errors.INVALID_FILTER,
+                f'"since" ({self.since}) must not be after "until" ({self.until}).',
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -411,6 +545,12 @@ def _settings(info: ValidationInfo) -> Settings:
     context = info.context or {}
     settings = context.get("settings")
     return settings if isinstance(settings, Settings) else Settings()
+
+
+def _shown(value: Any) -> str:
+    """A sent value as a message may quote it (short)."""
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _is_unicode(text: str) -> bool:

@@ -43,6 +43,7 @@ import numpy as np
 from qa.articles import Article
 from qa.chunking import ChunkingConfig, Passage
 from qa.errors import IndexUnavailable
+from qa.filters import PassageFacts
 from qa.lexical import LEXICAL_DIR, LexicalIndex
 from qa.store import ArticleStore, read_text, write_store
 from qa.stories import STORIES_FILE, StoryGroups
@@ -130,6 +131,11 @@ class Index:
         if isinstance(self.articles, ArticleStore):
             return self.articles.content_hashes()
         return dict(self.manifest.article_hashes)
+
+    @cached_property
+    def facts(self) -> PassageFacts:
+        """Each passage's article day and outlet as arrays (date and outlet filters)."""
+        return PassageFacts(self.articles, self.passages)
 
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]

@@ -1,7 +1,7 @@
 """Answering one /ask request against one index version: the steps every answer goes through.
 
-    request -> Question (analysed once; read against the thread when there is one)
-            -> search -> answer sentences -> AskResponse
+    request -> filters -> Question (analysed once; read against the thread when there is one)
+            -> search -> answer sentences -> order -> AskResponse
 
 `QAService` answers with it on the live index, and `qa eval` on a benchmark's index, so what
 `qa eval` measures is what /ask does.
@@ -9,16 +9,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from qa import contract
 from qa.answerable import is_answerable
 from qa.answers import ask_response, understood
+from qa.filters import Filters
 from qa.followup import DEFAULT_UNDERSTANDING, FollowUpConfig, Turn, understand
 from qa.grounding import AnswerSentence, extract_answer
 from qa.index import Index
 from qa.question import Question
 from qa.search import Hit, Searcher
+from qa.time_ranking import by_date, understood_time
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,22 @@ def answer(
 ) -> Answered:
     """Answer `request` from `index` (one version for the whole answer); `min_score` is the
     least probability of the answerable decision (`qa.answerable`)."""
-    question = Question.analyse(request.question, index)
+    as_of = request.as_of or dt.date.today()
+    filters = Filters(request.since, request.until, index.facts.outlet_names(request.sources or []))
+    question = Question.analyse(
+        request.question, index, as_of=as_of, filters=filters, time_words=request.time_words
+    )
     if request.history:  # read against the thread (qa.followup); without one, as it is
         question = understand(question, turns(request.history), index, understanding)
     hits = searcher.search(index, question, request.k)
     sentences = extract_answer(question, hits)
     answerable = is_answerable(question, hits, sentences, min_score)
-    response = ask_response(
-        request, hits, index.manifest.version, answerable, sentences, understood(question)
+    if request.order == "date":
+        hits, sentences = by_date(hits, sentences)
+    read = contract.Understood.model_validate(
+        understood(question).model_dump() | understood_time(question, hits, as_of)
     )
+    response = ask_response(request, hits, index.manifest.version, answerable, sentences, read)
     return Answered(response, hits, question, sentences)
 
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.answer_types import Asked, asked_for
+from qa.filters import Filters
 from qa.index import Index
 from qa.lexical import terms
+from qa.timewords import TimeWords, read_time_words
 
 if TYPE_CHECKING:
     from qa.followup import Thread
@@ -43,22 +45,40 @@ class Question:
     dates: frozenset[str] = frozenset()  # calendar dates it names, ISO
     asked: Asked = Asked()  # what it asks for (who, when...; a name, a date...): qa.answer_types
     thread: Thread | None = None  # what a follow-up takes from its conversation (qa.followup)
+    when: TimeWords | None = None  # its time words, read on the day it is asked (qa.timewords)
+    filters: Filters = Filters()  # the request's hard date and outlet filters (qa.filters)
 
     @classmethod
-    def analyse(cls, text: str, index: Index | None = None) -> Question:
+    def analyse(
+        cls,
+        text: str,
+        index: Index | None = None,
+        *,
+        as_of: dt.date | None = None,
+        filters: Filters | None = None,
+        time_words: bool = True,
+    ) -> Question:
         """`text` read against the index that will answer it (its IDF, its outlets); without
-        an index every topic term weighs 1."""
-        topic = sorted(set(terms(text, also_drop=QUESTION_WORDS)))
+        an index every topic term weighs 1. Its time words are read relative to `as_of`
+        (default today) unless `time_words` is false, and are not topic words."""
+        sources = index.sources if index is not None else []
+        outlets = named_sources(text, sources)
+        when = None
+        if time_words:  # "Business Today", "The Latest" are outlets, not time words
+            when = read_time_words(text, as_of or dt.date.today(), ignore=outlets)
+        searched = when.without_phrases(text) if when is not None else text
+        topic = sorted(set(terms(searched, also_drop=QUESTION_WORDS)))
         lexical = index.lexical if index is not None else None
         weights = lexical.idf(topic) if lexical is not None else dict.fromkeys(topic, 1.0)
-        sources = index.sources if index is not None else []
         return cls(
             text=text,
-            terms=tuple(terms(text)),
+            terms=tuple(terms(searched)),
             weights=weights,
-            outlets=frozenset(named_sources(text, sources)),
+            outlets=frozenset(outlets),
             dates=frozenset(dates_named(text)),
             asked=asked_for(text),
+            when=when,
+            filters=filters or Filters(),
         )
 
     @property

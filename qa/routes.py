@@ -84,6 +84,19 @@ def article(article_id: str) -> Any:
     return json_response(service().article(article_id))
 
 
+@api.get("/sources")
+@documented(
+    Operation(
+        "Every outlet of the index, with its article count and first and last article day "
+        "(for the `sources` filter of POST /ask).",
+        {200: ("The outlets.", contract.Sources)},
+        errors=(503,),
+    )
+)
+def sources() -> Any:
+    return json_response(service().sources())
+
+
 @api.get("/healthz")
 @documented(
     Operation(

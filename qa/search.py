@@ -36,6 +36,7 @@ from qa.fusion import best_rows, fuse, reciprocal_rank_fusion
 from qa.index import Index
 from qa.question import Question
 from qa.rerank import Bonuses, second_stage
+from qa.time_ranking import TimeWeights, time_bonus, window_mask
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,12 @@ class SearchConfig:
     twin_similarity: float = 0.97  # cosine above which passages of two articles are copies
     twin_pool: int = 50  # near-copies are looked for among this many best candidates
     one_copy_per_story: bool = True  # cite one article of a story group (qa.stories)
+    window_weight: float = TimeWeights.window  # the question's time words (qa.time_ranking)
+    window_widen_days: float = TimeWeights.widen_days
+    recency_weight: float = TimeWeights.recency
+    recency_days: float = TimeWeights.recency_days
+    answers_share: float = TimeWeights.answers
+    recently_share: float = TimeWeights.recently
 
     @property
     def bonuses(self) -> Bonuses:
@@ -94,6 +101,17 @@ class SearchConfig:
             self.typed_weight,
         )
 
+    @property
+    def time(self) -> TimeWeights:
+        return TimeWeights(
+            self.window_weight,
+            self.window_widen_days,
+            self.recency_weight,
+            self.recency_days,
+            self.answers_share,
+            self.recently_share,
+        )
+
 
 class Searcher:
     """Hybrid search: BM25 and dense candidates, fused, rescored and diversified."""
@@ -103,46 +121,55 @@ class Searcher:
         self.config = config or SearchConfig()
 
     def search(self, index: Index, question: Question, k: int) -> list[Hit]:
-        """The k best passages for `question`, best first."""
+        """The k best passages for `question`, best first; none outside its filters."""
         if index.store.count() == 0:
+            return []
+        allowed = index.facts.allowed(question.filters)  # None: every passage
+        if allowed is not None and not allowed.any():
             return []
         method = self.config.method
         if method == "dense" or index.lexical is None:
-            return self._dense_only(index, question, k)
+            return self._dense_only(index, question, k, allowed)
         if method == "bm25":
-            return self._lexical_only(index, question, k)
+            return self._lexical_only(index, question, k, allowed)
         if method == "rrf":
-            return self._rrf(index, question, k)
-        return self._hybrid(index, question, k)
+            return self._rrf(index, question, k, allowed)
+        return self._hybrid(index, question, k, allowed)
 
-    def _hybrid(self, index: Index, question: Question, k: int) -> list[Hit]:
+    def _hybrid(
+        self, index: Index, question: Question, k: int, allowed: np.ndarray | None
+    ) -> list[Hit]:
         config = self.config
         assert index.lexical is not None
         query = self.embedder.encode_query(followup.dense_text(question))
-        _, dense_rows = index.store.search(query, min(config.pool, index.store.count()))
-        lexical_all = followup.lexical_scores(index, question)
-        rows = {int(r) for r in dense_rows[0] if r >= 0}
-        rows |= {int(r) for r in best_rows(lexical_all, config.pool) if lexical_all[r] > 0}
-        rows |= followup.thread_rows(index, question)
+        lexical_all = _masked(followup.lexical_scores(index, question), allowed)
+        rows = self._candidates(index, query, lexical_all, allowed)
+        rows |= {r for r in followup.thread_rows(index, question) if allowed is None or allowed[r]}
+        window = window_mask(index.facts.days, question.when, allowed)
+        if window is not None and window.any():  # the window's best, however far down overall
+            rows |= self._candidates(index, query, _masked(lexical_all, window), window)
         stories = index.story_rows if config.one_copy_per_story else None
         depth = max(config.rerank_depth, 2 * k)
         if stories is not None:
-            rows = self._past_copies(index, query, lexical_all, rows, stories, depth)
+            rows = self._past_copies(index, query, lexical_all, rows, stories, depth, allowed)
         candidate_rows = np.array(sorted(rows), dtype=np.int64)
         dense = index.store.get(candidate_rows) @ query
         best_lexical = float(lexical_all.max())
         lexical = lexical_all[candidate_rows] / (best_lexical if best_lexical > 0 else 1.0)
         fused = fuse(lexical, dense, config.lexical_weight, config.dense_weight)
         fused += followup.article_bonus(index, question, candidate_rows)  # so they reach the cut
+        days = index.facts.days[candidate_rows]
         # The second stage over the best candidates; the others cannot reach the top k anyway.
-        order = np.argsort(-fused, kind="stable")
+        first = fused + time_bonus(days, question.when, fused, config.time, question.dates)
+        order = np.argsort(-first, kind="stable")
         keep = order[:depth]
         if stories is not None:  # copies of a story take one place between them
             articles = [index.passages[row].article_id for row in candidate_rows.tolist()]
-            window = story_window(order.tolist(), stories[candidate_rows].tolist(), articles, depth)
-            keep = np.array(window, dtype=np.int64)
+            kept = story_window(order.tolist(), stories[candidate_rows].tolist(), articles, depth)
+            keep = np.array(kept, dtype=np.int64)
         candidate_rows, dense, lexical = candidate_rows[keep], dense[keep], lexical[keep]
         fused = fused[keep] + second_stage(index, question, candidate_rows, config.bonuses)
+        fused += time_bonus(days[keep], question.when, fused, config.time, question.dates)
         groups = (
             outlet_groups(index, question.outlets, candidate_rows) if config.cover_sources else {}
         )
@@ -185,6 +212,7 @@ class Searcher:
         rows: set[int],
         stories: np.ndarray,
         depth: int,
+        allowed: np.ndarray | None,
     ) -> set[int]:
         """`rows`, with more candidates from deeper in both pools while copies of one story,
         which are cited once, leave fewer than `depth` candidates that can be cited together."""
@@ -195,10 +223,23 @@ class Searcher:
             if citable(stories[ordered].tolist(), articles) >= depth:
                 break
             pool *= 2
-            _, dense_rows = index.store.search(query, min(pool, count))
+            _, dense_rows = index.store.search(query, min(pool, count), allowed)
             rows = rows | {int(r) for r in dense_rows[0] if r >= 0}
             rows |= {int(r) for r in best_rows(lexical_all, pool) if lexical_all[r] > 0}
         return rows
+
+    def _candidates(
+        self,
+        index: Index,
+        query: np.ndarray,
+        lexical: np.ndarray,
+        allowed: np.ndarray | None,
+    ) -> set[int]:
+        """The best `pool` rows by the dense model and by BM25 (within `allowed`)."""
+        pool = self.config.pool
+        _, dense_rows = index.store.search(query, min(pool, index.store.count()), allowed)
+        rows = {int(r) for r in dense_rows[0] if r >= 0}
+        return rows | {int(r) for r in best_rows(lexical, pool) if lexical[r] > 0}
 
     def _hit(self, index: Index, row: int, score: float, **scores: float) -> Hit:
         passage = index.passages[row]
@@ -206,18 +247,22 @@ class Searcher:
         copies = tuple(index.copies(article.id))
         return Hit(row, score, passage, article, copies=copies, **scores)
 
-    def _dense_only(self, index: Index, question: Question, k: int) -> list[Hit]:
+    def _dense_only(
+        self, index: Index, question: Question, k: int, allowed: np.ndarray | None = None
+    ) -> list[Hit]:
         query = self.embedder.encode_query(followup.dense_text(question))
-        scores, rows = index.store.search(query, k)
+        scores, rows = index.store.search(query, k, allowed)
         return [
             self._hit(index, int(row), float(score), dense=float(score))
             for score, row in zip(scores[0], rows[0])
             if row >= 0
         ]
 
-    def _lexical_only(self, index: Index, question: Question, k: int) -> list[Hit]:
+    def _lexical_only(
+        self, index: Index, question: Question, k: int, allowed: np.ndarray | None = None
+    ) -> list[Hit]:
         assert index.lexical is not None
-        scores = followup.lexical_scores(index, question)
+        scores = _masked(followup.lexical_scores(index, question), allowed)
         best = float(scores.max()) or 1.0
         return [
             self._hit(index, int(r), float(scores[r]), lexical=float(scores[r]) / best)
@@ -225,10 +270,17 @@ class Searcher:
             if scores[r] > 0
         ]
 
-    def _rrf(self, index: Index, question: Question, k: int) -> list[Hit]:
+    def _rrf(
+        self, index: Index, question: Question, k: int, allowed: np.ndarray | None = None
+    ) -> list[Hit]:
         pool = self.config.pool
-        dense = [h.row for h in self._dense_only(index, question, pool)]
-        lexical = [h.row for h in self._lexical_only(index, question, pool)]
+        dense = [h.row for h in self._dense_only(index, question, pool, allowed)]
+        lexical = [h.row for h in self._lexical_only(index, question, pool, allowed)]
         fused = reciprocal_rank_fusion([lexical, dense], [1.0, 1.0])
         best = sorted(fused.items(), key=lambda item: -item[1])[:k]
         return [self._hit(index, row, score) for row, score in best]
+
+
+def _masked(scores: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
+    """BM25 scores with the rows outside `allowed` at zero (never candidates)."""
+    return scores if allowed is None else np.where(allowed, scores, np.float32(0))

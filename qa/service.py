@@ -47,6 +47,20 @@ class QAService:
             raise NotFound(f"No article with id {article_id!r} in the index.")
         return article_shape(article, index.copies(article_id))
 
+    def sources(self) -> contract.Sources:
+        """Every outlet of the live index with its article count and first and last day."""
+        return contract.Sources(
+            sources=[
+                contract.SourceSummary(
+                    name=outlet.name,
+                    articles=outlet.articles,
+                    first_date=outlet.first.isoformat() if outlet.first else None,
+                    last_date=outlet.last.isoformat() if outlet.last else None,
+                )
+                for outlet in self.live.get().facts.summary()
+            ]
+        )
+
     def add_article(self, new: contract.NewArticle) -> contract.AddedArticle:
         """Write an article into the corpus and index it (incrementally) before answering.
 
@@ -122,7 +136,7 @@ class QAService:
     def warm(self) -> None:
         """Load the model and the index and run one query, so the first request is not slow."""
         self.embedder.encode_query("warm up")
-        self.live.get()
+        self.live.get().facts  # noqa: B018  # the per-passage dates and outlets, made once
 
 
 def _restore(target: Path, previous: bytes | None) -> None:

@@ -56,7 +56,9 @@ class VectorStore(Protocol):
     dimension: int
     kind: str
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def count(self) -> int: ...
 
@@ -102,18 +104,55 @@ class FaissStore:
             return cls(vectors)
         return cls(vectors, _build_ivf_sq8(vectors), kind="ivf_sq8")
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Scores and row ids of the k nearest rows for each query row, best first.
 
-        Fewer than k rows in the store leave trailing ids of -1, which callers drop.
+        `allowed`, a boolean mask over the rows, limits the search to those rows (inside FAISS,
+        with an ID selector). Fewer than k rows in the store (or allowed) leave trailing ids of
+        -1, which callers drop.
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        if allowed is not None:
+            return self._search_allowed(queries, k, allowed)
         k = max(1, min(k, max(self.count(), 1)))
         if self.kind == "flat":
             scores, ids = self._index.search(queries, k)
             return scores, ids
         _, candidates = self._index.search(queries, min(k * RERANK_FACTOR, self.count()))
         return _rerank(self._rows or self._vectors, queries, candidates, k)
+
+    def _search_allowed(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The search within `allowed`. Exact stores find every allowed row; an IVF store may
+        find fewer within its calibrated lists when few rows are allowed, so it visits more
+        lists (up to all of them) until it has every allowed row or k of them."""
+        available = int(np.count_nonzero(allowed))
+        k = max(1, min(k, available))
+        if available == 0:
+            empty = np.full((len(queries), k), -1, dtype=np.int64)
+            return np.full((len(queries), k), -np.inf, dtype=np.float32), empty
+        bitmap = np.packbits(allowed.astype(bool, copy=False), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+        if self.kind == "flat":
+            exact = faiss.SearchParameters()
+            exact.sel = selector
+            scores, ids = self._index.search(queries, k, params=exact)
+            return scores, ids
+        lists = faiss.extract_index_ivf(self._index)
+        nprobe = lists.nprobe
+        while True:
+            parameters = faiss.SearchParametersIVF()
+            parameters.sel, parameters.nprobe = selector, nprobe
+            _, candidates = self._index.search(
+                queries, min(k * RERANK_FACTOR, available), params=parameters
+            )
+            found = (candidates >= 0).sum(axis=1)
+            if found.min() >= k or nprobe >= lists.nlist:
+                return _rerank(self._rows or self._vectors, queries, candidates, k)
+            nprobe = min(nprobe * 4, lists.nlist)
 
     def count(self) -> int:
         return int(self._index.ntotal)

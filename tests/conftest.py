@@ -15,7 +15,7 @@ from qa.build import build_from_corpus
 from qa.embedding import SentenceTransformerEmbedder
 from qa.settings import Settings
 
-from .support import free_port, make_corpus
+from .support import build_dated_index, free_port, make_corpus
 
 # The test servers' request lines ("POST /ask HTTP/1.1" 200) are noise in the captured logs.
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -75,3 +75,15 @@ def web():
 
     with local_web() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def dated_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """Settings over a month of dated news from three outlets (support.dated_articles)."""
+    return build_dated_index(tmp_path_factory.mktemp("dated"), embedder)
+
+
+@pytest.fixture(scope="session")
+def dated_ivf_settings(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+    """The same with an approximate (IVF) vector store, as large indexes get."""
+    return build_dated_index(tmp_path_factory.mktemp("dated-ivf"), embedder, approximate=True)

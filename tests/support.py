@@ -149,6 +149,85 @@ def many_articles(folder: Path, count: int) -> None:
         (folder / f"council-{number:03d}.txt").write_text(text)
 
 
+# A month of dated news from three outlets: four running stories, one article a day each, so a
+# question's words fit many days and only the date tells them apart (qa.filters, time words).
+DATED_OUTLETS = ("Harbour Gazette", "Metro Daily", "Valley News")
+DATED_STORIES = {
+    "strike": (
+        "Dock strike in Port Allen, day {n}",
+        "Dock workers in Port Allen held their strike for day {n}; the union said {x} cargo "
+        "ships were waiting outside the harbour and talks with the port authority went on.",
+    ),
+    "budget": (
+        "City council budget debate, session {n}",
+        "The city council debated the budget again; councillor Mara Quist proposed moving "
+        "{x} million to road repairs, and the vote was put off until the next session.",
+    ),
+    "football": (
+        "Rovers match report, game {n}",
+        "Port Allen Rovers scored {x} goals at Quay Park in game {n} of the season, "
+        "with striker Elio Brandt leading the attack in front of a full stand.",
+    ),
+    "weather": (
+        "Weather: storm watch, bulletin {n}",
+        "Forecasters issued storm bulletin {n} for the coast, with gusts of {x} kilometres "
+        "an hour expected and ferries to the islands cancelled.",
+    ),
+}
+
+
+def dated_articles() -> list[dict]:
+    """120 one-passage articles dated 2023-11-01 to 2023-11-30, plus one undated and one
+    without an outlet."""
+    records = []
+    for day in range(1, 31):
+        for number, (story, (title, body)) in enumerate(DATED_STORIES.items()):
+            x = 10 + (day * 7 + number * 13) % 90
+            records.append(
+                {
+                    "id": f"{story}-{day:02d}",
+                    "title": title.format(n=day),
+                    "body": body.format(n=day, x=x),
+                    "published_at": f"2023-11-{day:02d}T09:00:00+00:00",
+                    "source": DATED_OUTLETS[(day + number) % 3],
+                    "url": f"https://example.org/{story}/{day}",
+                }
+            )
+    records.append(
+        {
+            "id": "strike-undated",
+            "title": "Dock strike explained",
+            "body": "Why dock workers in Port Allen strike, and what the union wants.",
+            "source": "Metro Daily",
+        }
+    )
+    records.append(
+        {
+            "id": "strike-no-outlet",
+            "title": "Letters to the editor",
+            "body": "Readers wrote in about the strike at the Port Allen docks and the ships.",
+            "published_at": "2023-11-15",
+        }
+    )
+    return records
+
+
+def build_dated_index(root: Path, embedder, approximate: bool = False) -> Settings:
+    """Settings over the dated corpus with its index built (an IVF store if `approximate`)."""
+    from qa import vectors
+    from qa.build import build_from_corpus
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "news.json").write_text(json.dumps(dated_articles()), encoding="utf-8")
+    settings = Settings(corpus=corpus, index=root / "index")
+    with pytest.MonkeyPatch.context() as patch:
+        if approximate:
+            patch.setattr(vectors, "APPROXIMATE_FROM", 2)
+        build_from_corpus(settings.corpus, settings.index, embedder)
+    return settings
+
+
 def shared_data_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")

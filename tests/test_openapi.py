@@ -249,3 +249,22 @@ def test_follow_up_answers_and_history_errors_match_the_document(client, checker
     assert (
         document["components"]["schemas"]["AskRequest"]["properties"]["history"]["maxItems"] == 20
     )
+
+
+def test_dated_answers_match_the_document(dated_settings, embedder):
+    """Filters, time words, newest first, invalid_filter and GET /sources, as documented."""
+    client = create_app(dated_settings, embedder=embedder).test_client()
+    checker = DocumentedResponses(client.get("/openapi.json").get_json())
+    question = "How many cargo ships waited in the dock strike this week?"
+    for fields in (
+        {"since": "2023-11-05", "until": "2023-11-20", "sources": ["metro daily"], "k": 50},
+        {"as_of": "2023-11-22"},
+        {"question": "What's the latest on the dock strike?", "as_of": "2023-11-20"},
+        {"order": "date", "k": 10, "time_words": False},
+        {"since": "2023-11-20", "until": "2023-11-10"},
+        {"sources": ["Nowhere Times"]},
+    ):
+        response = client.post("/ask", json={"question": question, **fields})
+        assert response.status_code in (200, 400)
+        checker.check("/ask", "POST", response)
+    checker.check("/sources", "GET", client.get("/sources"))

@@ -22,6 +22,7 @@ FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "squad": ("qa.evals.squad", ("data",)),
     "short": ("qa.evals.short", ("corpus", "queries")),
     "conversations": ("qa.evals.conversations", ("corpus", "queries")),
+    "dated": ("qa.evals.dated", ("corpus", "queries")),
 }
 
 
