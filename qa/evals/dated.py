@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from qa.formats import read_file
 from qa.errors import QAError
 from qa.evals import FORMATS
 from qa.evals.runner import Ask, EvalFiles, Loaded, read_json_lines
+from qa.formats import read_file
 
 TWO_WEEKS = dt.timedelta(days=14)
 WAYS = {"": "with as_of", "_today": "without as_of", "_2weeks": "since/until two weeks"}
