@@ -294,7 +294,9 @@ def _phrases(text: str) -> list[tuple[str, bool]]:
     """Runs of capitalized words (names: "Sergey Lavrov", "Bank of America") and runs of other
     content words ("northern lights"), each with whether it is a name."""
     phrases: list[tuple[str, bool]] = []
-    for sentence in re.split(r"(?<=[.?!])\s+", text):
+    # A name never runs across a clause mark: "Organization (CSTO), Russian Foreign Minister"
+    # is three phrases, not one.
+    for sentence in re.split(r"(?<=[.?!])\s+|[,;:()\[\]\"“”]|\s[-–—]\s", text):
         words = _WORD.findall(sentence)
         run: list[str] = []
         run_is_name = False

@@ -176,6 +176,25 @@ DATED_STORIES = {
 }
 
 
+# A closing sentence that differs from day to day, as each day's report does: without it the
+# daily reports would be near-copies, which story grouping (qa.stories) rightly merges.
+DATED_PEOPLE = ("A harbour pilot", "A shop owner", "A retired teacher", "A taxi driver",
+                "A student", "A nurse", "A fisherman", "A baker", "A bus driver", "A chemist",
+                "A painter")  # fmt: skip
+DATED_REMARKS = (
+    "nobody in her street could remember a November quite like this one",
+    "the queues at the bakery on Mill Lane had doubled since the weekend",
+    "he would wait for the evening news before deciding anything at all",
+    "their children kept asking about it at every single dinner",
+    "prices at the corner market had already gone up twice",
+    "the old lighthouse café stayed open late for anyone who needed to talk",
+    "her cousin from the islands had stopped calling about it",
+    "the trains from the north had been full of people coming to watch",
+    "a neighbour had painted a banner and hung it over the garden gate",
+    "the radio phone-in had talked of nothing else since breakfast",
+)
+
+
 def dated_articles() -> list[dict]:
     """120 one-passage articles dated 2023-11-01 to 2023-11-30, plus one undated and one
     without an outlet."""
@@ -183,11 +202,13 @@ def dated_articles() -> list[dict]:
     for day in range(1, 31):
         for number, (story, (title, body)) in enumerate(DATED_STORIES.items()):
             x = 10 + (day * 7 + number * 13) % 90
+            person = DATED_PEOPLE[(day * 4 + number) % len(DATED_PEOPLE)]
+            remark = DATED_REMARKS[(day + 2 * number) % len(DATED_REMARKS)]
             records.append(
                 {
                     "id": f"{story}-{day:02d}",
                     "title": title.format(n=day),
-                    "body": body.format(n=day, x=x),
+                    "body": body.format(n=day, x=x) + f" {person} said that {remark}.",
                     "published_at": f"2023-11-{day:02d}T09:00:00+00:00",
                     "source": DATED_OUTLETS[(day + number) % 3],
                     "url": f"https://example.org/{story}/{day}",

@@ -18,6 +18,7 @@ const ui = {
   articleView: $("article-view"),
   composer: $("composer"),
   thread: $("thread"),
+  threadRoom: $("thread-room"),
   announcer: $("announcer"),
   emptyNote: $("empty-note"),
   undoBar: $("undo-bar"),
@@ -86,8 +87,14 @@ function closeUnanswered() {
   }
 }
 
-/** The question at the top of the window, its reply (or the working note) under it. */
+/** The question at the top of the window, its reply (or the working note) under it. When what
+ * follows the question is shorter than the window, room is added below it so it can get there. */
 function showQuestion(item) {
+  ui.threadRoom.style.height = "0px";
+  const margin = parseFloat(getComputedStyle(item).scrollMarginTop) || 0;
+  const fromQuestion = document.documentElement.scrollHeight - (item.getBoundingClientRect().top + window.scrollY);
+  const room = window.innerHeight - fromQuestion + margin;
+  if (room > 0) ui.threadRoom.style.height = `${Math.ceil(room)}px`;
   item.scrollIntoView({ block: "start" });
 }
 
@@ -122,6 +129,7 @@ async function send(question) {
 
 ui.clear.addEventListener("click", () => {
   generation += 1;
+  ui.threadRoom.style.height = "0px";
   pending = false;
   if (entries.length) cleared = entries;
   entries = [];
