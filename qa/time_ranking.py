@@ -39,8 +39,8 @@ class TimeWeights:
     widen_days: float = 1.0  # outside it, the bonus halves every this many days
     recency: float = 1.2  # added to the newest answering passage (not after as_of)
     recency_days: float = 7.0  # and halves every this many days older
-    answers: float = 0.6  # share of the best score that makes a candidate one that answers
-    recently: float = 1.0  # share of `recency` for "recently", "recent", "currently" alone
+    answers: float = 0.5  # share of the best score that makes a candidate one that answers
+    recently: float = 0.5  # share of `recency` for "recently", "recent", "currently" alone
 
 
 def window_mask(
