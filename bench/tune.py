@@ -1,6 +1,9 @@
 """Tune hybrid search on MultiHop-RAG's dev queries only: one row per configuration.
 
-    .venv/bin/python -m bench.tune [NAME=VALUE ...]
+    .venv/bin/python -m bench.tune [--keys KEY,KEY] [NAME=VALUE ...]
+
+`--keys` picks other columns of `qa eval`'s figures, per question type too
+(`temporal:off_mrr@10`, `null:rejected`).
 
 Questions are asked as /ask answers them (`qa.evals`), their embeddings computed once and reused
 across configurations, so a grid is cheap; the index is the one `qa eval` caches. Figures are
@@ -38,6 +41,9 @@ def grid(arguments: list[str]) -> list[SearchConfig]:
 
 
 def main(arguments: list[str]) -> None:
+    keys: tuple[str, ...] = KEYS
+    if arguments[:1] == ["--keys"]:
+        keys, arguments = tuple(arguments[1].split(",")), arguments[2:]
     settings = Settings.from_env()
     model = SentenceTransformerEmbedder(precision="fp32")
     embedder = MemoEmbedder(model)
@@ -48,12 +54,12 @@ def main(arguments: list[str]) -> None:
         MULTIHOP.name, loaded.key, loaded.articles, model, settings.cache, progress=True
     )
     default = asdict(SearchConfig())
-    print("| config | " + " | ".join(KEYS) + " |")
+    print("| config | " + " | ".join(keys) + " |")
     for config in grid(arguments):
         options = RunOptions(("hybrid",), config=config, settings=settings)
         metrics = run_cases(MULTIHOP, index, embedder, loaded.cases, options)["hybrid"]
         changed = {k: v for k, v in asdict(config).items() if v != default[k]}
-        cells = " | ".join(f"{metrics[k]:.3f}" for k in KEYS)
+        cells = " | ".join(f"{metrics[k]:.3f}" for k in keys)
         print(f"| {changed or 'defaults'} | {cells} |", flush=True)
 
 
