@@ -53,3 +53,13 @@ def test_the_readme_starts_like_a_product_and_its_links_resolve():
         assert needed in first_screen, needed
     for target in re.findall(r"\]\(([^)#]+)\)", readme):
         assert (reference.REPOSITORY / target).exists(), target
+
+
+def test_every_module_is_in_the_architecture_table():
+    table = (reference.DOCS / "architecture.md").read_text(encoding="utf-8")
+    package = reference.REPOSITORY / "qa"
+    for path in sorted(package.glob("*.py")):
+        if not path.name.startswith("__"):
+            assert f"`qa/{path.name}`" in table, path.name
+    for named in re.findall(r"`(qa/[\w/]+\.py)`", table):
+        assert (reference.REPOSITORY / named).is_file(), named
