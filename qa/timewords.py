@@ -358,7 +358,7 @@ _RECENCY = re.compile(
 _RECENCY_KINDS = {"latest": "latest", "most": "most_recent", "newest": "newest", "so": "so_far"}
 _TIMELINE = re.compile(
     r"\b(?:developed|evolved|unfolded|progressed|over\s+time|over\s+the\s+(?:years|months|weeks)"
-    r"|timeline|developments?)\b",
+    r"|timeline|developments)\b",  # not "the development of X"
     re.IGNORECASE,
 )
 
