@@ -32,6 +32,9 @@ from qa.typed_spans import Span, of_kind, spans
 ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
 RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
+# A follow-up asks for something new: a sentence the thread's answers already showed the person
+# keeps this share of its score, so it answers only when nothing else does.
+ALREADY_SAID = 0.3
 CLOSE_ENOUGH = 0.6  # a further sentence must score this share of the best one (tuned on dev)
 MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
 CONTEXT_WEIGHT = 0.3  # share of a neighbour sentence's coverage a sentence is credited with
@@ -116,10 +119,13 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
 
     A sentence repeated in an overlapping passage is kept once, from the better-ranked passage.
     """
-    weights, total = question.weights, question.total_weight
+    weights = _sentence_weights(question)
+    total = sum(weights.values()) or 1.0
     asked = question.asked
     given = given_words(question.text)
     question_terms = set(question.terms)
+    thread = question.thread
+    said = " ".join(_squeezed(answer) for answer in thread.said) if thread is not None else ""
     seen: set[tuple[str, int]] = set()
     scored: list[_Candidate] = []
     for rank, hit in enumerate(hits):
@@ -144,6 +150,8 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
             bonus += NOVELTY_WEIGHT * min(novel, NOVEL_TERMS) / NOVEL_TERMS
             own = _coverage(candidate)
             candidate.score = (own + bonus * (own > 0)) * RANK_DECAY**rank
+            if said and _squeezed(text[start:end]) in said:
+                candidate.score *= ALREADY_SAID
             scored.append(candidate)
     scored.sort(key=lambda c: (-c.score, c.rank, c.start))
     return scored
@@ -164,6 +172,24 @@ def _describes(sentence: str, question: str) -> bool:
         return False
     name = re.escape(capitals[-1])
     return re.search(name + _DESCRIBED, sentence) is not None
+
+
+def _sentence_weights(question: Question) -> dict[str, float]:
+    """The term weights sentences are scored by. A follow-up's own words pick its sentence
+    ("And the SCO?" wants the sentence about the SCO, not the one that holds the most of the
+    thread's names); only a question with no words of its own ("Why?") is scored by the
+    thread's words it carries."""
+    thread = question.thread
+    if thread is None:
+        return question.weights
+    carried = set(thread.carried_terms)
+    own = {term: weight for term, weight in question.weights.items() if term not in carried}
+    return own if sum(own.values()) > 0 else question.weights
+
+
+def _squeezed(text: str) -> str:
+    """`text` with its runs of white space as one space, for comparing sentences."""
+    return " ".join(text.split())
 
 
 def _finish(question: Question, candidate: _Candidate) -> AnswerSentence:
