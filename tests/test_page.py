@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MAX_QUESTION_CHARS = 200
-STORAGE_KEY = "qa-news.conversation.v1"
+STORAGE_KEY = "qa-news.conversations.v2"
+OLD_STORAGE_KEY = "qa-news.conversation.v1"
 
 # Every way this article could run script sets window.__pwned; the page must show it all as text.
 HOSTILE_TITLE = "Penguins <script>window.__pwned = 1</script> <img src=x onerror=window.__pwned=2>"
@@ -161,6 +162,13 @@ LAYOUT_SHIFTS = """() => {
 }"""
 
 
+def stored_entries(page: Any) -> list[dict[str, Any]]:
+    """The entries of the conversation the page has stored as its current one."""
+    stored = json.loads(page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')"))
+    current = next(c for c in stored["conversations"] if c["id"] == stored["current"])
+    return current["entries"]
+
+
 def no_sideways_scroll(page: Any) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -259,11 +267,11 @@ def test_ask_follow_citation_back_reload_clear_and_undo(page, server, console_er
     page.click("#clear")
     assert page.locator("#thread > li").count() == 0
     assert page.locator("#undo-bar").is_visible()
-    assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+    assert stored_entries(page) == []
     page.click("#undo")
     assert page.locator("#undo-bar").is_hidden()
     assert page.locator("#thread .reply .passage").count() == 5
-    assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is not None
+    assert [e["kind"] for e in stored_entries(page)] == ["question", "reply"]
     page.click("#clear")
     page.reload()
     page.locator("#empty-note").wait_for()

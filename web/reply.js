@@ -2,9 +2,11 @@
 // sentence), then the passages grouped by article (title, date and outlet once), each shown as
 // the sentences around its best one and expandable to the whole passage in place.
 
-import { articleHref, dateElement, el, joined } from "./dom.js";
+import { articleHref, dateElement, el, formatDate, formatRange, joined } from "./dom.js";
 
 const EXCERPT_MAX_CHARS = 300; // the best sentence, and neighbours while they fit
+const CARRIED_SHOWN = 3; // names of the thread shown on a follow-up; all in its tooltip
+const COPIES_SHOWN = 3; // outlets named under a citation; the others are counted
 const QUESTION_STOPWORDS = new Set(
   `a an the and or of to in on at for by with from about as is are was were be been being do does
   did has have had what which who whom whose when where why how this that these those it its
@@ -140,14 +142,52 @@ function passageItem(passage, number, answers, question) {
   return item;
 }
 
-/** The passages under their articles, articles in the order of their best passage. */
-function articleGroups(passages, answers, question) {
+/** "also reported by A, B, and 2 more": each outlet's copy a link to its article view; the
+ * rest counted, linked to the cited article's view, which lists them all. */
+function copiesLine(citation) {
+  const copies = Array.isArray(citation.copies) ? citation.copies : [];
+  const shown = [];
+  const outlets = new Set();
+  for (const copy of copies) {
+    if (!copy || typeof copy.article_id !== "string") continue;
+    const outlet = copy.source || copy.title || copy.article_id;
+    if (outlets.has(outlet) || shown.length === COPIES_SHOWN) continue;
+    outlets.add(outlet);
+    shown.push(
+      el(
+        "a",
+        {
+          className: "copy-link",
+          href: articleHref(copy.article_id),
+          title: [copy.title, formatDate(copy.date)].filter(Boolean).join(", "),
+          "aria-label": `${outlet}: “${copy.title || copy.article_id}”`,
+        },
+        outlet,
+      ),
+    );
+  }
+  if (!shown.length) return null;
+  const line = el("span", { className: "copies" }, "also reported by ");
+  shown.forEach((link, i) => line.append(i ? ", " : "", link));
+  const rest = copies.length - shown.length;
+  if (rest > 0) {
+    line.append(
+      ", ",
+      el("a", { className: "copy-link", href: articleHref(citation.article_id) }, `${rest} more`),
+    );
+  }
+  return line;
+}
+
+/** The passages (those at `indices`, all by default) under their articles, articles in the
+ * order of their best passage. */
+function articleGroups(passages, answers, question, indices = passages.map((_, i) => i)) {
   const groups = new Map();
-  passages.forEach((passage, i) => {
-    const id = passage.citation.article_id;
+  for (const i of indices) {
+    const id = passages[i].citation.article_id;
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id).push(i);
-  });
+  }
   const list = el("ol", { className: "articles" });
   for (const [id, members] of groups) {
     const first = passages[members[0]].citation;
@@ -167,6 +207,7 @@ function articleGroups(passages, answers, question) {
         ),
         dateElement(first.date),
         first.source ? el("span", { className: "source" }, first.source) : null,
+        copiesLine(first),
       ]),
     );
     const items = members.map((i) =>
@@ -180,6 +221,49 @@ function articleGroups(passages, answers, question) {
     list.append(el("li", { className: "article-group" }, heading, el("ol", { className: "passages" }, ...items)));
   }
   return list;
+}
+
+/** The passages by their article's day, oldest first (undated ones last), for "how has X
+ * developed" questions. */
+function timeline(passages, answers, question) {
+  const days = new Map();
+  passages.forEach((passage, i) => {
+    const day = typeof passage.citation.date === "string" ? passage.citation.date.slice(0, 10) : "";
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(i);
+  });
+  const order = [...days.keys()].sort((a, b) => (!a ? 1 : !b ? -1 : a.localeCompare(b)));
+  return el(
+    "ol",
+    { className: "timeline" },
+    ...order.map((day) =>
+      el(
+        "li",
+        { className: "day" },
+        el("h4", { className: "day-heading" }, day ? dateElement(day) : "Undated"),
+        articleGroups(passages, answers, question, days.get(day)),
+      ),
+    ),
+  );
+}
+
+/** The passages, by day for a timeline question (with a switch to best first), else by rank. */
+function passageList(response, passages, answers, question) {
+  const understood = response.understood || {};
+  if (!understood.timeline) return [articleGroups(passages, answers, question)];
+  const byDay = timeline(passages, answers, question);
+  const byRank = articleGroups(passages, answers, question);
+  byRank.hidden = true;
+  const toggle = el("button", { type: "button", className: "link-button view-toggle", "aria-pressed": "true" }, "By day");
+  const label = el("span", { className: "view-label" }, "Passages: ", toggle);
+  toggle.addEventListener("click", () => {
+    const days = byRank.hidden;
+    byDay.hidden = days;
+    byRank.hidden = !days;
+    toggle.textContent = days ? "Best first" : "By day";
+    toggle.setAttribute("aria-pressed", String(!days));
+  });
+  return [label, byDay, byRank];
 }
 
 function answerBlock(answers, passages) {
@@ -238,13 +322,99 @@ export function workingItem() {
   );
 }
 
-/** A reply to `question` (the server's answer as it came). */
-export function replyItem(response, question) {
+/** "3 days before 22 Nov 2023": how recent the newest evidence is, against the day asked. */
+export function newestNote(newest, asOf) {
+  if (!newest || !Number.isInteger(newest.days_before_as_of)) return "";
+  const days = newest.days_before_as_of;
+  const on = formatRange(asOf, asOf) || "the day asked";
+  if (days === 0) return `Newest passage: the same day, ${on}`;
+  const count = `${Math.abs(days)} day${Math.abs(days) === 1 ? "" : "s"}`;
+  return `Newest passage: ${count} ${days > 0 ? "before" : "after"} ${on}`;
+}
+
+/** The quiet line of how a question was read: the thread it follows (with "ask on its own
+ * instead"), its time window as a removable chip, the filters and order it was answered with,
+ * how recent the newest passage is. Buttons carry a data-action for the page to act on. */
+function contextLine(response, request) {
+  const understood = response.understood && typeof response.understood === "object" ? response.understood : {};
+  const parts = [];
+  if (understood.follow_up) {
+    const carried = Array.isArray(understood.carried) ? understood.carried.filter(Boolean) : [];
+    const named = carried.slice(0, CARRIED_SHOWN).join(", ") + (carried.length > CARRIED_SHOWN ? "…" : "");
+    parts.push(
+      el(
+        "span",
+        { className: "context-part follow-up", title: carried.length ? `Searched with: ${carried.join(", ")}` : "" },
+        carried.length ? `Following up on: ${named}` : "Following up on the earlier questions",
+        " · ",
+        el("button", { type: "button", className: "link-button", "data-action": "alone" }, "ask on its own instead"),
+      ),
+    );
+  } else if (request.alone) {
+    parts.push(el("span", { className: "context-part asked-alone" }, "Asked on its own, not as a follow-up"));
+  }
+  const range = formatRange(understood.since, understood.until);
+  if (understood.window === "question" && range) {
+    const phrase = understood.time_phrase || "time";
+    parts.push(
+      el(
+        "span",
+        { className: "chip time-chip" },
+        `${phrase}: `,
+        el("span", { className: "nowrap" }, range),
+        el(
+          "button",
+          {
+            type: "button",
+            className: "chip-remove",
+            "data-action": "drop-time",
+            "aria-label": `Ask again without “${phrase}”`,
+            title: `Ask again without “${phrase}”`,
+          },
+          "×",
+        ),
+      ),
+    );
+    if (understood.widened) {
+      parts.push(el("span", { className: "context-part widened" }, "Nothing from those days answers: other days shown"));
+    }
+  } else if (request.time_words === false) {
+    parts.push(el("span", { className: "context-part" }, "Time words not used"));
+  }
+  const sources = Array.isArray(understood.sources) ? understood.sources : [];
+  const filters = [
+    understood.window === "filter" && range ? `only ${range}` : "",
+    sources.length ? `only ${sources.join(", ")}` : "",
+    request.order === "date" ? "newest first" : "",
+  ].filter(Boolean);
+  if (filters.length) {
+    const text = filters.join(" · ");
+    parts.push(el("span", { className: "context-part filters-used" }, text[0].toUpperCase() + text.slice(1)));
+  }
+  if (understood.recency) {
+    const note = newestNote(understood.newest, understood.as_of);
+    if (note) parts.push(el("span", { className: "context-part newest" }, note));
+  }
+  return parts.length ? el("p", { className: "reply-context" }, ...parts) : null;
+}
+
+/** A reply to `question` (the server's answer as it came), asked with `request` (the fields
+ * sent beside the question and thread, and `alone` when sent without the thread). */
+export function replyItem(response, question, request = {}) {
   const item = el("li", { className: "message reply" });
   const passages = Array.isArray(response.passages) ? response.passages : [];
   const answers = Array.isArray(response.answer) ? response.answer : [];
+  const context = contextLine(response, request);
+  if (context) item.append(context);
   if (!passages.length) {
-    item.append(el("p", { className: "verdict" }, "There are no articles to search yet."));
+    const filtered = context && context.querySelector(".filters-used, .time-chip");
+    item.append(
+      el(
+        "p",
+        { className: "verdict" },
+        filtered ? "No article matches these filters." : "There are no articles to search yet.",
+      ),
+    );
   } else if (response.answerable === false) {
     item.append(
       el("p", { className: "verdict" }, "I found nothing in the articles that answers this question."),
@@ -257,7 +427,7 @@ export function replyItem(response, question) {
     );
   } else {
     if (answers.length) item.append(answerBlock(answers, passages));
-    item.append(articleGroups(passages, answers, question));
+    item.append(...passageList(response, passages, answers, question));
   }
   return item;
 }
