@@ -81,7 +81,7 @@ function loadStore() {
 
 function persist() {
   conversation.save(conversations, current.id);
-  switcher.show(conversations, current.id);
+  switcher.show(conversations, current.id, cleared);
 }
 
 function touch(talk) {
@@ -363,7 +363,7 @@ window.addEventListener("storage", (event) => {
   const same = conversations.find((c) => c.id === shown);
   if (same) current = same;
   else if (!conversations.includes(current)) conversations.unshift(current);
-  switcher.show(conversations, current.id);
+  switcher.show(conversations, current.id, cleared);
   render();
 });
 

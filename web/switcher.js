@@ -37,10 +37,13 @@ export class Switcher {
     });
   }
 
-  /** Show the conversations that have questions (newest first), `current` marked; the list
-   * is only offered when there is another conversation to go to. */
-  show(conversations, current) {
-    const listed = conversations.filter((c) => c.entries.length).sort((a, b) => b.updated - a.updated);
+  /** Show the conversations that have questions (newest first), `current` marked; those
+   * emptied by Clear are listed too while they can be undone (`cleared`: id -> entries). The
+   * list is only offered when there is another conversation to go to. */
+  show(conversations, current, cleared = new Map()) {
+    const listed = conversations
+      .filter((c) => c.entries.length || cleared.has(c.id))
+      .sort((a, b) => b.updated - a.updated);
     const others = listed.filter((c) => c.id !== current);
     this.ui.conversations.hidden = others.length === 0;
     if (!others.length) this.ui.conversations.open = false;
@@ -50,13 +53,15 @@ export class Switcher {
         const isCurrent = c.id === current;
         const props = { type: "button", className: "conversation-button", "data-id": c.id };
         if (isCurrent) props["aria-current"] = "true";
+        const emptied = !c.entries.length;
+        const name = emptied ? `${title({ entries: cleared.get(c.id) })} (cleared)` : title(c);
         return el(
           "li",
           {},
           el(
             "button",
             props,
-            el("span", { className: "conversation-title" }, title(c)),
+            el("span", { className: "conversation-title" }, name),
             el("span", { className: "conversation-when" }, isCurrent ? "shown" : when(c.updated)),
           ),
         );
