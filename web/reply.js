@@ -407,14 +407,7 @@ export function replyItem(response, question, request = {}) {
   const context = contextLine(response, request);
   if (context) item.append(context);
   if (!passages.length) {
-    const filtered = context && context.querySelector(".filters-used, .time-chip");
-    item.append(
-      el(
-        "p",
-        { className: "verdict" },
-        filtered ? "No article matches these filters." : "There are no articles to search yet.",
-      ),
-    );
+    item.append(el("p", { className: "verdict" }, summary({ kind: "reply", response })));
   } else if (response.answerable === false) {
     item.append(
       el("p", { className: "verdict" }, "I found nothing in the articles that answers this question."),
@@ -436,7 +429,12 @@ export function replyItem(response, question, request = {}) {
 export function summary(entry) {
   if (entry.kind === "error") return entry.message;
   const passages = entry.response.passages;
-  if (!passages.length) return "There are no articles to search yet.";
+  const understood = entry.response.understood || {};
+  if (!passages.length) {
+    return understood.window === "filter" || (understood.sources || []).length
+      ? "No article matches these filters."
+      : "There are no articles to search yet.";
+  }
   if (entry.response.answerable === false) return "Nothing in the articles answers this question.";
   const answers = Array.isArray(entry.response.answer) ? entry.response.answer : [];
   const short = answers[0] && answers[0].short ? `${answers[0].short.text}. ` : "";
