@@ -33,7 +33,6 @@ SAMPLE = REPOSITORY / "corpus" / "000_4ad6565441a0296c.txt"
 SAMPLE_ID = "000_4ad6565441a0296c"
 SHARED_DATA = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
 MULTIHOP_CORPUS = SHARED_DATA / "multihop-rag" / "corpus_train.json"
-README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 
 # Two more wire-format articles, so the sample must win against other news.
 OTHER_ARTICLES = {

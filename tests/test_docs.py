@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 
 import pytest
 
@@ -41,3 +42,24 @@ def test_the_pages_show_what_the_code_says():
     assert "| 415 | `unsupported_media_type` |" in api
     assert "## `qa eval`" in cli and "`--format {" in cli
     assert "| `QA_MAX_K` | `50` |" in settings
+
+
+def test_the_readme_starts_like_a_product_and_its_links_resolve():
+    readme = (reference.REPOSITORY / "README.md").read_text(encoding="utf-8")
+    lines = readme.splitlines()
+    first_screen = "\n".join(lines[:60])
+    assert len(lines) < 200
+    for needed in ("make serve", "make test", "](docs/screenshot.png)"):
+        assert needed in first_screen, needed
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        assert (reference.REPOSITORY / target).exists(), target
+
+
+def test_every_module_is_in_the_architecture_table():
+    table = (reference.DOCS / "architecture.md").read_text(encoding="utf-8")
+    package = reference.REPOSITORY / "qa"
+    for path in sorted(package.glob("*.py")):
+        if not path.name.startswith("__"):
+            assert f"`qa/{path.name}`" in table, path.name
+    for named in re.findall(r"`(qa/[\w/]+\.py)`", table):
+        assert (reference.REPOSITORY / named).is_file(), named
