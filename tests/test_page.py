@@ -855,8 +855,8 @@ def test_a_timeline_is_grouped_by_day_and_the_latest_says_how_recent(page, dated
         "nodes => nodes.map(n => n.dateTime)"
     )
     assert len(days) >= 2 and days == sorted(days)
-    toggle = reply.get_by_role("button", name="By day")
-    toggle.click()
+    assert reply.locator(".view-label").text_content() == "Passages by day · show best first"
+    reply.get_by_role("button", name="show best first").click()
     assert reply.locator(".timeline").is_hidden()
     assert reply.locator(":scope > .articles").is_visible()
 

@@ -6,6 +6,8 @@ import { loadSources } from "./api.js";
 import { el, formatRange } from "./dom.js";
 
 /** The request fields for filters (and the day the question is asked on). */
+const OUTLET_CHIPS = 3; // outlets shown as chips; more are counted on one
+
 export function requestFields(filters, asOf) {
   const fields = { as_of: asOf };
   if (filters.since) fields.since = filters.since;
@@ -111,9 +113,19 @@ export class FiltersControl {
     const chips = [];
     const range = formatRange(filters.since, filters.until);
     if (range) chips.push(this.chip(range[0].toUpperCase() + range.slice(1), "dates", "the dates"));
-    for (const source of filters.sources) chips.push(this.chip(source, source, source));
+    const named = filters.sources.length > OUTLET_CHIPS ? OUTLET_CHIPS - 1 : OUTLET_CHIPS;
+    for (const source of filters.sources.slice(0, named)) chips.push(this.chip(source, source, source));
+    const more = filters.sources.length - named;
+    if (more > 0) {
+      const button = el("button", { type: "button", className: "chip more-chip" }, `+${more} outlets`);
+      button.addEventListener("click", (event) => {
+        event.stopPropagation(); // not a click outside the panel, which would close it
+        ui.filters.open = true;
+      });
+      chips.push(button);
+    }
     ui.filterChips.replaceChildren(...chips);
-    const active = chips.length;
+    const active = (range ? 1 : 0) + filters.sources.length;
     ui.filtersSummary.textContent = active ? `Filters (${active})` : "Filters";
     if (ui.filters.open) this.showOutlets("");
   }

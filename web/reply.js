@@ -254,14 +254,15 @@ function passageList(response, passages, answers, question) {
   const byDay = timeline(passages, answers, question);
   const byRank = articleGroups(passages, answers, question);
   byRank.hidden = true;
-  const toggle = el("button", { type: "button", className: "link-button view-toggle", "aria-pressed": "true" }, "By day");
-  const label = el("span", { className: "view-label" }, "Passages: ", toggle);
+  const shown = el("span", {}, "Passages by day");
+  const toggle = el("button", { type: "button", className: "link-button view-toggle" }, "show best first");
+  const label = el("p", { className: "view-label" }, shown, " · ", toggle);
   toggle.addEventListener("click", () => {
-    const days = byRank.hidden;
+    const days = byRank.hidden; // by day now: switch to best first
     byDay.hidden = days;
     byRank.hidden = !days;
-    toggle.textContent = days ? "Best first" : "By day";
-    toggle.setAttribute("aria-pressed", String(!days));
+    shown.textContent = days ? "Passages best first" : "Passages by day";
+    toggle.textContent = days ? "show by day" : "show best first";
   });
   return [label, byDay, byRank];
 }
