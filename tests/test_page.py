@@ -803,7 +803,9 @@ def test_a_time_window_shows_as_a_chip_and_removing_it_asks_again_without_it(bro
 
 
 @pytest.mark.browser
-def test_outlet_and_date_filters_and_newest_first_go_with_each_question(page, dated_server):
+def test_outlet_and_date_filters_and_newest_first_go_with_each_question(
+    page, dated_server, console_errors
+):
     page.clock.set_fixed_time("2023-12-01T10:00:00")
     page.goto(dated_server.url)
     bodies = asked_bodies(page)
@@ -844,6 +846,7 @@ def test_outlet_and_date_filters_and_newest_first_go_with_each_question(page, da
     page.click("#new-conversation")  # a new conversation starts without filters
     assert page.locator("#filter-chips .chip").count() == 0
     assert page.get_attribute("#newest-first", "aria-pressed") == "false"
+    assert console_errors == []
 
 
 @pytest.mark.browser
@@ -866,7 +869,9 @@ def test_a_timeline_is_grouped_by_day_and_the_latest_says_how_recent(page, dated
 
 
 @pytest.mark.browser
-def test_also_reported_by_links_each_copy_and_the_article_lists_them(page, copies_server):
+def test_also_reported_by_links_each_copy_and_the_article_lists_them(
+    page, copies_server, console_errors
+):
     page.goto(copies_server.url)
     reply = ask(page, "Why were the ferry crossings between Tallinn and Helsinki suspended?")
     copies = reply.locator(".citation .copies").first
@@ -880,6 +885,7 @@ def test_also_reported_by_links_each_copy_and_the_article_lists_them(page, copie
     assert page.locator("#article-meta").text_content().endswith(names[0])
     listed = page.locator("#article-copies li").all_text_contents()
     assert len(listed) == 2 and any(cited in item for item in listed)
+    assert console_errors == []
 
 
 # ---- Headers and markup, without a browser ----
