@@ -1,7 +1,8 @@
 // The chat page: conversations of questions and cited replies, and an article view for citations.
 //
 // Modules: api.js (the server), conversation.js (the conversations in localStorage, and the
-// thread sent with a question), reply.js (how a reply looks), article.js (the article view),
+// thread sent with a question), reply.js (how a reply looks; understood.js: its line of how the
+// question was read), article.js (the article view),
 // composer.js (the question box), filters.js (dates, outlets, newest first), switcher.js (the
 // list of conversations), dom.js (making elements from data, as text only). This one wires
 // them: asking with the thread, asking again (on its own, without the time words), clearing

@@ -2,10 +2,10 @@
 // sentence), then the passages grouped by article (title, date and outlet once), each shown as
 // the sentences around its best one and expandable to the whole passage in place.
 
-import { articleHref, dateElement, el, formatDate, formatRange, joined } from "./dom.js";
+import { articleHref, dateElement, el, formatDate, joined } from "./dom.js";
+import { contextLine } from "./understood.js";
 
 const EXCERPT_MAX_CHARS = 300; // the best sentence, and neighbours while they fit
-const CARRIED_SHOWN = 3; // names of the thread shown on a follow-up; all in its tooltip
 const COPIES_SHOWN = 3; // outlets named under a citation; the others are counted
 const QUESTION_STOPWORDS = new Set(
   `a an the and or of to in on at for by with from about as is are was were be been being do does
@@ -321,82 +321,6 @@ export function workingItem() {
     { className: "message reply working", "aria-busy": "true" },
     el("p", { className: "working-text" }, "Searching the articles", el("span", { className: "dots", "aria-hidden": "true" })),
   );
-}
-
-/** "3 days before 22 Nov 2023": how recent the newest evidence is, against the day asked. */
-export function newestNote(newest, asOf) {
-  if (!newest || !Number.isInteger(newest.days_before_as_of)) return "";
-  const days = newest.days_before_as_of;
-  const on = formatRange(asOf, asOf) || "the day asked";
-  if (days === 0) return `Newest passage: the same day, ${on}`;
-  const count = `${Math.abs(days)} day${Math.abs(days) === 1 ? "" : "s"}`;
-  return `Newest passage: ${count} ${days > 0 ? "before" : "after"} ${on}`;
-}
-
-/** The quiet line of how a question was read: the thread it follows (with "ask on its own
- * instead"), its time window as a removable chip, the filters and order it was answered with,
- * how recent the newest passage is. Buttons carry a data-action for the page to act on. */
-function contextLine(response, request) {
-  const understood = response.understood && typeof response.understood === "object" ? response.understood : {};
-  const parts = [];
-  if (understood.follow_up) {
-    const carried = Array.isArray(understood.carried) ? understood.carried.filter(Boolean) : [];
-    const named = carried.slice(0, CARRIED_SHOWN).join(", ") + (carried.length > CARRIED_SHOWN ? "…" : "");
-    parts.push(
-      el(
-        "span",
-        { className: "context-part follow-up", title: carried.length ? `Searched with: ${carried.join(", ")}` : "" },
-        carried.length ? `Following up on: ${named}` : "Following up on the earlier questions",
-        " · ",
-        el("button", { type: "button", className: "link-button", "data-action": "alone" }, "ask on its own instead"),
-      ),
-    );
-  } else if (request.alone) {
-    parts.push(el("span", { className: "context-part asked-alone" }, "Asked on its own, not as a follow-up"));
-  }
-  const range = formatRange(understood.since, understood.until);
-  if (understood.window === "question" && range) {
-    const phrase = understood.time_phrase || "time";
-    parts.push(
-      el(
-        "span",
-        { className: "chip time-chip" },
-        `${phrase}: `,
-        el("span", { className: "nowrap" }, range),
-        el(
-          "button",
-          {
-            type: "button",
-            className: "chip-remove",
-            "data-action": "drop-time",
-            "aria-label": `Ask again without “${phrase}”`,
-            title: `Ask again without “${phrase}”`,
-          },
-          "×",
-        ),
-      ),
-    );
-    if (understood.widened) {
-      parts.push(el("span", { className: "context-part widened" }, "Nothing from those days answers: other days shown"));
-    }
-  } else if (request.time_words === false) {
-    parts.push(el("span", { className: "context-part" }, "Time words not used"));
-  }
-  const sources = Array.isArray(understood.sources) ? understood.sources : [];
-  const filters = [
-    understood.window === "filter" && range ? `only ${range}` : "",
-    sources.length ? `only ${sources.join(", ")}` : "",
-    request.order === "date" ? "newest first" : "",
-  ].filter(Boolean);
-  if (filters.length) {
-    const text = filters.join(" · ");
-    parts.push(el("span", { className: "context-part filters-used" }, text[0].toUpperCase() + text.slice(1)));
-  }
-  if (understood.recency) {
-    const note = newestNote(understood.newest, understood.as_of);
-    if (note) parts.push(el("span", { className: "context-part newest" }, note));
-  }
-  return parts.length ? el("p", { className: "reply-context" }, ...parts) : null;
 }
 
 /** A reply to `question` (the server's answer as it came), asked with `request` (the fields
