@@ -60,6 +60,10 @@ PLAIN = frozenset((
     "anyway", "someone", "something", "anybody", "anyone", "somebody", "all", "at",
     "didn", "hadn", "hasn", "haven", "isn", "wasn", "weren", "don", "doesn", "won", "wouldn",
     "couldn", "shouldn", "aren", "ain",
+    # time words belong to the turn that said them (qa.timewords), not to the thread's subject
+    "today", "yesterday", "tonight", "tomorrow", "day", "days", "week", "weeks", "weekend",
+    "month", "months", "year", "years", "ago", "latest", "recent", "recently", "newest",
+    "lately", "currently",
 )) | REFERRING | QUESTION_WORDS
 # fmt: on
 _WORD = re.compile(r"[^\W_][\w’'.&-]*[\w]|[^\W_]", re.UNICODE)
