@@ -229,8 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.build import Preparer, build_from_corpus
+    from qa.build import build_from_corpus
     from qa.embedding import Embedder, SentenceTransformerEmbedder
+    from qa.prepare import Preparer
 
     if not settings.corpus.is_dir():
         raise QAError(f"The corpus folder {settings.corpus} does not exist.")
