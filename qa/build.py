@@ -1,10 +1,10 @@
 """Building the index from the corpus folder: incremental by content hash, one build at a time.
 
 Only new or changed articles are chunked and embedded (by a `qa.prepare.Preparer`); unchanged
-ones keep their passages and vectors from the live version; removed ones drop out. `full=True` re-embeds everything.
-A build that finds nothing added, changed or removed publishes nothing (the live version is up
-to date), and a strict build that meets a bad file publishes nothing either: both are decided
-before anything is written. The corpus folder is only ever read.
+ones keep their passages and vectors from the live version; removed ones drop out. `full=True`
+re-embeds everything. A build that finds nothing added, changed or removed publishes nothing
+(the live version is up to date), and a strict build that meets a bad file publishes nothing
+either: both are decided before anything is written. The corpus folder is only ever read.
 """
 
 from __future__ import annotations
