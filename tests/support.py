@@ -34,6 +34,7 @@ SAMPLE_ID = "000_4ad6565441a0296c"
 SHARED_DATA = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
 MULTIHOP_CORPUS = SHARED_DATA / "multihop-rag" / "corpus_train.json"
 README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+PAGES = REPOSITORY / "tests" / "data" / "pages"  # saved web pages; expected.json holds the truth
 
 # Two more wire-format articles, so the sample must win against other news.
 OTHER_ARTICLES = {
@@ -253,6 +254,22 @@ def shared_data_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")
     return path
+
+
+def run_bench(
+    module: str, *arguments: str, timeout: float = 900, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bench.<module> ARGUMENTS` in the checkout, its output captured: the tests run
+    the bench commands (their check modes say pass or fail), and never import bench/."""
+    return subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *arguments],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **environment},
+    )
 
 
 def articles(*names: str, body: str = "Some words here. More words there.") -> list[Article]:
