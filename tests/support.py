@@ -260,7 +260,7 @@ def run_bench(
     module: str, *arguments: str, timeout: float = 900, **environment: str
 ) -> subprocess.CompletedProcess[str]:
     """`python -m bench.<module> ARGUMENTS` in the checkout, its output captured: the tests run
-    the bench commands (their check modes say pass or fail), and never import bench/."""
+    the bench commands (their check modes say pass or fail); no test imports a bench module."""
     return subprocess.run(
         [sys.executable, "-m", f"bench.{module}", *arguments],
         cwd=REPOSITORY,
