@@ -256,6 +256,34 @@ def shared_data_or_skip(path: Path) -> Path:
     return path
 
 
+def memory_index(embedder: Any, articles: Sequence[Article], stories: Any = None) -> Any:
+    """An index held in memory, one passage per article body, for tests of search."""
+    from qa.chunking import Passage
+    from qa.index import Index, IndexManifest
+    from qa.lexical import LexicalIndex
+    from qa.stories import StoryGroups
+    from qa.vectors import FaissStore
+
+    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
+    vectors = embedder.encode_documents([a.body for a in articles])
+    manifest = IndexManifest(
+        model_id="m",
+        dimension=vectors.shape[1],
+        article_count=len(articles),
+        passage_count=len(passages),
+        chunking={},
+        built_at="now",
+    )
+    return Index(
+        manifest,
+        {a.id: a for a in articles},
+        passages,
+        FaissStore(vectors),
+        lexical=LexicalIndex.for_passages(list(articles), passages),
+        stories=stories if stories is not None else StoryGroups(),
+    )
+
+
 def run_bench(
     module: str, *arguments: str, timeout: float = 900, **environment: str
 ) -> subprocess.CompletedProcess[str]:
