@@ -55,7 +55,7 @@ NOISE = 0.01
 
 
 class CopiesPreparer:
-    """A `qa.build.Preparer` that hands out the passages and (noisy) vectors of the article
+    """A `qa.prepare.Preparer` that hands out the passages and (noisy) vectors of the article
     each copy was made from, instead of running the model."""
 
     def __init__(self, source: Path, seed: int = 0) -> None:
