@@ -5,11 +5,11 @@
     python -m bench.speed_scale serve --index /tmp/scale-real/index --questions 200
 
 `real`: real text. The MultiHop-RAG articles (indexed first with the real model, or taken from
-`--source-index`) are copied until there are `--articles` of them: copy k of an article has its
-own id and its date moved 8k days on (beyond story grouping's window), the same title and body, so the same passages; each
-passage's vector is the original's plus a little noise (sigma 0.01 per dimension, cosine about
-0.98), normalized. Everything else is the real build: store, BM25 and passage terms over every
-passage's real text, the IVF-SQ8 vector store, checksums, loading back.
+`--source-index`) are copied until there are `--articles` of them: copy k of an article has its own
+id and its date moved 8k days on (beyond story grouping's window), the same title and body, so the
+same passages; each passage's vector is the original's plus a little noise (sigma 0.01 per
+dimension, cosine about 0.98), normalized. Everything else is the real build: store, BM25 and
+passage terms over every passage's real text, the IVF-SQ8 vector store, checksums, loading back.
 
 `synthetic`: generated text and vectors. Each article has `--passages` paragraphs of
 `--words` words drawn with MultiHop-RAG's word frequencies, one passage per paragraph; vectors
