@@ -152,7 +152,11 @@ class SentenceTransformerEmbedder:
         log.info("Embedding in %s: %s", self.precision, self.precision_reason)
         self._onnx_query: Callable[[str], np.ndarray] | None = None
         self.query_runtime = "torch"
-        if query_runtime != "torch" and self.precision == "fp32":
+        # Also in bf16: one short question is dominated by PyTorch's per-operation overhead, and
+        # ONNX Runtime in fp32 took 14 ms of CPU where PyTorch in bf16 took 21 (bench/README.md,
+        # "/ask latency (issue 16 part 5)"); its vectors are fp32's, which bf16 passages match
+        # to a cosine of 0.9999 (the precision probe).
+        if query_runtime != "torch":
             self._use_onnx_for_questions(query_runtime, cache, query_threads)
 
     @classmethod

@@ -5,7 +5,7 @@ model's own tokenizer read by the `tokenizers` package.
 that this encoder gives PyTorch's vectors, and only then writes the description file this module
 looks for. Loading from it takes a fraction of a second where importing PyTorch and loading the
 model take about ten, so `qa ask` answers quickly without a server; `qa serve` workers that embed
-questions with ONNX Runtime (where the model runs in fp32) use the same encoder. Nothing here
+questions with ONNX Runtime use the same encoder. Nothing here
 imports torch, transformers or sentence-transformers.
 
     onnx/query-<key>.onnx             the graph: the transformer, mean pooling, normalization

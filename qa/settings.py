@@ -110,10 +110,10 @@ DESCRIPTIONS = {
     "query_runtime": "How questions are embedded: `auto` uses ONNX Runtime when it is installed "
     "and its vectors match PyTorch's on probe questions (the model is exported once into "
     "`QA_CACHE/onnx/` with its tokenizer, which `qa ask` then reads without PyTorch), else "
-    "PyTorch; `onnx` makes a failure an error; `torch` never exports. `qa serve` embeds "
-    "questions with ONNX Runtime where the model runs in fp32 (in bf16 they stay in PyTorch); "
-    "`qa ask` answering in-process uses the export whenever it is there. Passages are always "
-    "embedded by PyTorch.",
+    "PyTorch; `onnx` makes a failure an error; `torch` never exports. `qa serve` and `qa ask` "
+    "embed questions with ONNX Runtime in fp32 also where passages are embedded in bf16 (for "
+    "one short question it is faster than PyTorch in either). Passages are always embedded by "
+    "PyTorch.",
     "host": "The address `qa serve` listens on, and where `qa ask` looks for a running one.",
     "port": "The port `qa serve` listens on, and where `qa ask` looks for a running one.",
     "workers": "gunicorn worker processes; each loads the model and the index.",
