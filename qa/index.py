@@ -117,7 +117,9 @@ class Index:
     def story_rows(self) -> np.ndarray | None:
         """Row -> its article's story group as a number (-1: no copies), made once per loaded
         version for search; None when no article has copies."""
-        return self.stories.numbers(passage.article_id for passage in self.passages)
+        table = self.facts.table
+        of_article = self.stories.numbers(table.ids)
+        return None if of_article is None else of_article[table.of_passage]
 
     @cached_property
     def sources(self) -> list[str]:
@@ -327,6 +329,7 @@ class LiveIndex:
             else:  # keep serving the last good version
                 log.warning("Keeping index %s: %s", self._index.manifest.version, error)
             return
+        loaded.story_rows  # noqa: B018  # made now (with `facts`), not by a request
         if self._index is not None:
             log.info("Switched to index version %s", loaded.manifest.version)
         self._index, self._error = loaded, None
