@@ -5,7 +5,6 @@ and `qa chat` and `qa ask --history`, over the small corpus (the sample, wheat, 
 from __future__ import annotations
 
 import datetime as dt
-
 import io
 import json
 
