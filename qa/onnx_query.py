@@ -147,8 +147,9 @@ def _quantize(
     output channel, activations quantized per question), checked, then described.
 
     Only products with a weight matrix are quantized; those of two activations (attention's
-    query x key and weights x value) stay fp32. The embedding table stays fp32 too (a lookup,
-    not a product)."""
+    query x key and weights x value) stay fp32, and so does the word embedding table: stored in
+    int8 too (a 23 MB graph instead of 58) it moved two of MultiHop-RAG's 46 unanswerable dev
+    questions to answerable."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -161,8 +162,9 @@ def _quantize(
     ]
     with tempfile.TemporaryDirectory(dir=paths.model.parent, prefix=".int8-") as folder:
         written = Path(folder) / paths.quantized.name
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        quiet = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # its advice to pre-process, logged on the root logger
+        try:
             quantize_dynamic(
                 str(paths.model),
                 str(written),
@@ -172,6 +174,8 @@ def _quantize(
                 nodes_to_exclude=between_activations,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
+        finally:
+            logging.disable(quiet)
         os.replace(written, paths.quantized)
     encoder = OnnxQueryEncoder(paths, info, threads=1, quantized=True)
     worst = _check(encoder, tokenize, reference, info.inputs, INT8_MIN_COSINE)
