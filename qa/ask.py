@@ -108,11 +108,14 @@ def _local_asker(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any
     without importing PyTorch when there is one; else by PyTorch, and the export is left in
     QA_CACHE after the first answer, for the next `qa ask` (unless QA_QUERY_RUNTIME=torch)."""
     from qa import contract
-    from qa.query_encoder import cached_query_encoder
+    from qa.query_encoder import cached_query_encoder, wants_int8
     from qa.service import QAService
 
     onnx = settings.query_runtime != "torch"
-    encoder = cached_query_encoder(settings.cache, settings.model) if onnx else None
+    quantized = wants_int8(settings.query_runtime)
+    encoder = (
+        cached_query_encoder(settings.cache, settings.model, quantized=quantized) if onnx else None
+    )
     service = QAService(settings, embedder=encoder)  # without one, PyTorch loads on first use
     exported = not onnx or encoder is not None
 
@@ -124,7 +127,7 @@ def _local_asker(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any
             from qa.embedding import SentenceTransformerEmbedder
 
             if isinstance(service.embedder, SentenceTransformerEmbedder):
-                service.embedder.export_for_questions(settings.cache)
+                service.embedder.export_for_questions(settings.cache, quantized)
             exported = True
         return result
 

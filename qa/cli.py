@@ -258,7 +258,10 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
             strict=args.strict,
         )
     if embedder is not None and settings.query_runtime != "torch":
-        embedder.export_for_questions(settings.cache)  # so that `qa ask` can answer without PyTorch
+        from qa.query_encoder import wants_int8
+
+        quantized = wants_int8(settings.query_runtime)
+        embedder.export_for_questions(settings.cache, quantized)  # `qa ask` without PyTorch
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(report.headline())

@@ -17,6 +17,7 @@ list), rather than a guess. The short answer inside it is `qa.short_answer`'s.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -130,10 +131,10 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
     scored: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         text = hit.text
-        bounds = sentence_spans(text)
+        bounds = list(_sentences(text))
         held = [set(terms(text[start:end])) for start, end in bounds]
         coverages = [sum(w for t, w in weights.items() if t in h) / total for h in held]
-        found = spans(text) if asked.wants else []
+        found = list(_typed(text)) if asked.wants else []
         for i, (start, end) in enumerate(bounds):
             key = (hit.article.id, hit.passage.start + start)
             if key in seen:
@@ -155,6 +156,16 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
             scored.append(candidate)
     scored.sort(key=lambda c: (-c.score, c.rank, c.start))
     return scored
+
+
+@functools.lru_cache(maxsize=2048)  # the best passages come back for questions on one topic
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _typed(text: str) -> tuple[Span, ...]:
+    return tuple(spans(text))
 
 
 def _coverage(candidate: _Candidate) -> float:

@@ -116,7 +116,9 @@ class Index:
     def story_rows(self) -> np.ndarray | None:
         """Row -> its article's story group as a number (-1: no copies), made once per loaded
         version for search; None when no article has copies."""
-        return self.stories.numbers(passage.article_id for passage in self.passages)
+        table = self.facts.table
+        of_article = self.stories.numbers(table.ids)
+        return None if of_article is None else of_article[table.of_passage]
 
     @cached_property
     def sources(self) -> list[str]:

@@ -66,6 +66,7 @@ class LiveIndex:
             else:  # keep serving the last good version
                 log.warning("Keeping index %s: %s", self._index.manifest.version, error)
             return
+        loaded.story_rows  # noqa: B018  # made now (with `facts`), not by a request
         if self._index is not None:
             log.info("Switched to index version %s", loaded.manifest.version)
         self._index, self._error = loaded, None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -330,6 +331,7 @@ def _is_month(word: str) -> bool:
     return len(bare) > 3 or bare[0].isupper()
 
 
+@functools.lru_cache(maxsize=1024)  # dateparser takes milliseconds; questions repeat dates
 def _resolve(written: str, as_of: dt.date) -> dt.date | None:
     """A written date ("November 5", "March 2023") as the latest matching day not after
     as_of (dateparser); None when it is not a real date (February 30)."""
