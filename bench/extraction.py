@@ -1,6 +1,7 @@
 """Extraction of saved pages measured against the truth written beside them.
 
     python -m bench.extraction            # the table, and the share of pages right
+    python -m bench.extraction --check    # and exit 1 below the floors (FLOORS; the tests run it)
 
 tests/data/pages/ holds pages written in the layouts of different outlets, and expected.json
 the truth for each: title, published date, the story's first words (after an optional
@@ -12,7 +13,9 @@ title, date and body start are all right (a rejected non-article counts as right
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,8 @@ from qa.formats import read_file
 from qa.settings import REPOSITORY
 
 PAGES = REPOSITORY / "tests" / "data" / "pages"
+# What `--check` requires: this many pages at least, and these shares of them right.
+FLOORS = {"pages": 25, "right": 0.95, "clean": 0.90}
 
 
 @dataclass
@@ -94,7 +99,15 @@ def measure() -> tuple[list[PageResult], dict[str, float]]:
     return results, figures
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with status 1 when a figure is below its floor: "
+        + ", ".join(f"{name} {floor}" for name, floor in FLOORS.items()),
+    )
+    args = parser.parse_args(argv)
     results, figures = measure()
     print("| page | title | date | body start | no furniture | other fields wrong | note |")
     print("|---|---|---|---|---|---|---|")
@@ -113,7 +126,12 @@ def main() -> None:
         f" updated, source, url and authors right where checked {figures['other_fields']:.1%};"
         f" {figures['ms_per_page']:.0f} ms a page"
     )
+    below = [name for name, floor in FLOORS.items() if figures[name] < floor]
+    if args.check and below:
+        print(f"below the floor: {', '.join(below)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -5,11 +5,11 @@
     python -m bench.speed_scale serve --index /tmp/scale-real/index --questions 200
 
 `real`: real text. The MultiHop-RAG articles (indexed first with the real model, or taken from
-`--source-index`) are copied until there are `--articles` of them: copy k of an article has its
-own id and its date moved k days on, the same title and body, so the same passages; each
-passage's vector is the original's plus a little noise (sigma 0.01 per dimension, cosine about
-0.98), normalized. Everything else is the real build: store, BM25 and passage terms over every
-passage's real text, the IVF-SQ8 vector store, checksums, loading back.
+`--source-index`) are copied until there are `--articles` of them: copy k of an article has its own
+id and its date moved 8k days on (beyond story grouping's window), the same title and body, so the
+same passages; each passage's vector is the original's plus a little noise (sigma 0.01 per
+dimension, cosine about 0.98), normalized. Everything else is the real build: store, BM25 and
+passage terms over every passage's real text, the IVF-SQ8 vector store, checksums, loading back.
 
 `synthetic`: generated text and vectors. Each article has `--passages` paragraphs of
 `--words` words drawn with MultiHop-RAG's word frequencies, one passage per paragraph; vectors
@@ -52,10 +52,11 @@ from qa.settings import Settings
 from qa.vectors import FaissStore
 
 NOISE = 0.01
+COPY_DAYS = 8
 
 
 class CopiesPreparer:
-    """A `qa.build.Preparer` that hands out the passages and (noisy) vectors of the article
+    """A `qa.prepare.Preparer` that hands out the passages and (noisy) vectors of the article
     each copy was made from, instead of running the model."""
 
     def __init__(self, source: Path, seed: int = 0) -> None:
@@ -100,7 +101,9 @@ def copies(originals: Sequence[Article], count: int) -> list[Article]:
         k = number // len(originals)
         date = article.date
         if date and k:
-            moved = dt.date.fromisoformat(date[:10]) + dt.timedelta(days=k)
+            # 8 days per copy: farther apart than story groups reach (qa.stories, 7 days), so
+            # the copies are separate articles, as an archive's are, not one giant story
+            moved = dt.date.fromisoformat(date[:10]) + dt.timedelta(days=COPY_DAYS * k)
             date = moved.isoformat() + date[10:]
         made.append(replace(article, id=f"{article.id}-c{k}", date=date))
     return made

@@ -4,6 +4,7 @@
     python -m bench.syndication --scale 100000  # and the time to group 100,000 articles
     python -m bench.syndication --write DIR     # write the set (articles.jsonl, groups.json)
     python -m bench.syndication --answers       # and answers' top 5 over it (syndicated_answers)
+    python -m bench.syndication --check         # exit 1 when precision or recall is below 0.95
 
 The set: MultiHop-RAG's articles split in two halves by url (dev, to tune qa.stories on; test,
 reported once). In each half some articles are syndicated: each gets 1 to 4 copies, edited the
@@ -36,6 +37,8 @@ from qa.stories import StoryConfig, find_story_groups
 
 SHARED = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
 CORPUS = SHARED / "multihop-rag" / "corpus_train.json"
+
+FLOOR = 0.95  # what `--check` requires of precision and recall on each split (the tests run it)
 
 OUTLETS = (
     "The Daily Ledger", "Metro Courier", "Valley Herald", "Coastal Times", "The Evening Post",
@@ -256,7 +259,7 @@ def scaled(n: int, seed: int = 7) -> list[Article]:
     ]
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("dev", "test", "both", "none"), default="both")
     parser.add_argument("--scale", type=int, default=0, help="also time this many articles")
@@ -264,13 +267,20 @@ def main() -> None:
     parser.add_argument(
         "--answers", action="store_true", help="and count copies in answers (slow: asks 512)"
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help=f"exit with status 1 when precision or recall of a split is below {FLOOR}",
+    )
     args = parser.parse_args()
     if not CORPUS.exists():
         raise SystemExit(f"MultiHop-RAG not found at {CORPUS} (set QA_SHARED_DATA)")
     splits = {"both": ("dev", "test"), "none": ()}.get(args.split, (args.split,))
+    below = []
     for split in splits:
         data = build_set(split)
         result = measure(data)
+        below += [f"{split} {k}" for k in ("precision", "recall") if result[k] < FLOOR]
         print(f"{split}: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                        for k, v in result.items()))  # fmt: skip
         if args.write:
@@ -294,7 +304,11 @@ def main() -> None:
         from bench import syndicated_answers
 
         syndicated_answers.main([])
+    if args.check and below:
+        print(f"below {FLOOR}: {', '.join(below)}")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -30,20 +30,19 @@ from bench.tune import grid
 from qa import question as question_module
 from qa import timewords
 from qa.embedding import SentenceTransformerEmbedder
-from qa.evals.dated import DATED, KINDS
+from qa.evals.dated import DATED
 from qa.evals.runner import EvalFiles, MemoEmbedder, RunOptions, benchmark_index, run_cases
 from qa.search import SearchConfig
 from qa.settings import REPOSITORY, Settings
 
 SET = REPOSITORY / "bench" / "sets" / "dated.jsonl"
 KEYS = ("recall@1", "recall@5", "recall@1_today", "recall@5_today", "recall@1_2weeks")
-GROUPS = {
-    "window": [
-        k for k in KINDS if k not in ("latest", "most_recent", "newest", "recently", "none")
-    ],
-    "recency": ["latest", "most_recent", "newest", "recently"],
-    "none": ["none"],
-}
+RECENCY = ("latest", "most_recent", "newest", "recently")
+GROUPS = ("window", "recency", "none")  # the kinds of time phrase (bench/sets/README.md), grouped
+
+
+def group_of(kind: str) -> str:
+    return "recency" if kind in RECENCY else "none" if kind == "none" else "window"
 
 
 @contextmanager
@@ -93,8 +92,8 @@ def main() -> None:
             options = RunOptions(("hybrid",), config=config, settings=settings)
             with variant(name):
                 metrics = run_cases(DATED, index, embedder, loaded.cases, options)["hybrid"]
-            for group, kinds in GROUPS.items():
-                counted = [c for c in loaded.cases if c.kind in kinds]
+            for group in GROUPS:
+                counted = [c for c in loaded.cases if group_of(c.kind) == group]
                 metrics[f"{group}@1"] = sum(
                     metrics.get(f"{c.kind}:recall@1", 0.0) for c in counted
                 ) / max(len(counted), 1)

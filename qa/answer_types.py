@@ -7,8 +7,9 @@ Read from the question's words alone, by rules of English question grammar: the 
 answer sentence (`qa.grounding`), the short answer (`qa.short_answer`) and search's second stage
 (`qa.rerank`) all read the same `Asked`.
 
-No tagger on PyPI does this without a model download (see README, "Dependencies"); the rules
-are general question grammar, not any benchmark's phrasing.
+No tagger on PyPI does this without a model download (docs/architecture.md, "Why no
+named-entity or number tagger"); the rules are general question grammar, not any benchmark's
+phrasing.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""The `qa` command: index, serve, ask, chat, add, eval.
+"""The `qa` command: index, serve, ask, chat, add, watch, eval.
 
 Mistakes end with one line on stderr (`qa: error: ...`) and a non-zero exit status, never a
 traceback. Settings come from `QA_...` variables, overridden by the options given here.
+The parser and `main` are here with the bodies of index, serve, chat and eval; `qa ask` is in
+`qa.ask`, `qa add` and `qa watch` in `qa.intake`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import json
 import logging
 import subprocess
 import sys
-import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qa.ask import asker, run_ask
 from qa.errors import QAError
 from qa.evals import FORMATS
+from qa.intake import run_add, run_watch
 from qa.settings import Settings
 
 log = logging.getLogger("qa")
@@ -226,8 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_index(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.build import Preparer, build_from_corpus
+    from qa.build import build_from_corpus
     from qa.embedding import Embedder, SentenceTransformerEmbedder
+    from qa.prepare import Preparer
 
     if not settings.corpus.is_dir():
         raise QAError(f"The corpus folder {settings.corpus} does not exist.")
@@ -254,7 +258,10 @@ def run_index(args: argparse.Namespace, settings: Settings) -> int:
             strict=args.strict,
         )
     if embedder is not None and settings.query_runtime != "torch":
-        embedder.export_for_questions(settings.cache)  # so that `qa ask` can answer without PyTorch
+        from qa.query_encoder import wants_int8
+
+        quantized = wants_int8(settings.query_runtime)
+        embedder.export_for_questions(settings.cache, quantized)  # `qa ask` without PyTorch
     for problem in report.problems:
         print(f"skipped {problem}", file=sys.stderr)
     print(report.headline())
@@ -279,243 +286,10 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def asker(
-    settings: Settings, server: str | None = None
-) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """How `qa ask` and `qa chat` get answers: an /ask request body in, its JSON answer out,
-    exactly as /ask answers it. Each question goes to a running `qa serve` when one answers
-    (`server`, or the one at QA_HOST:QA_PORT serving the live version of this index); else it
-    is answered in this process, where the model loads once (`_local_asker`)."""
-    local: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-
-    def ask(payload: dict[str, Any]) -> dict[str, Any]:
-        nonlocal local
-        answer = _ask_server(server, settings, payload)
-        if answer is not None:
-            return answer
-        if local is None:
-            local = _local_asker(settings)
-        return local(payload)
-
-    return ask
-
-
-def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    payload: dict[str, Any] = {"question": args.question}
-    for name in ("k", "since", "until", "sources", "as_of", "order"):
-        if getattr(args, name) is not None:
-            payload[name] = getattr(args, name)
-    if args.history is not None:
-        payload["history"] = _read_history(args.history)
-    result = asker(settings, args.server)(payload)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, sort_keys=True))
-        return 0
-    understood = _understood_line(result["understood"])
-    if understood:
-        print(understood + "\n")
-    if not result["passages"]:
-        print("No passages found.")
-    elif not result["answerable"]:
-        print("Nothing in the articles seems relevant enough; the closest passages:\n")
-    for sentence in result["answer"]:
-        print(textwrap.fill(f"{sentence['text']} [{sentence['passage']}]", width=100))
-    if result["answer"]:
-        print()
-    for number, passage in enumerate(result["passages"], start=1):
-        cite = passage["citation"]
-        where = ", ".join(str(x) for x in (cite["source"], cite["date"]) if x)
-        print(f"[{number}] {cite['title']} ({where})  score {passage['score']:.3f}")
-        print(f"    {cite['article_id']}, characters {cite['start']}-{cite['end']}")
-        if cite["url"]:
-            print(f"    {cite['url']}")
-        if cite.get("updated"):
-            print(f"    updated {cite['updated']}")
-        if cite.get("copies"):  # the same story from other outlets
-            print(
-                "    also reported by "
-                + ", ".join(c["source"] or c["title"] for c in cite["copies"])
-            )
-        print(textwrap.indent(textwrap.fill(passage["text"], width=96), "    "))
-        print()
-    return 0
-
-
-def _ask_server(
-    url: str | None, settings: Settings, payload: dict[str, Any]
-) -> dict[str, Any] | None:
-    """The answer of a running `qa serve`: the one named, or the one at QA_HOST:QA_PORT when
-    it serves the live version of this command's index; None when there is none."""
-    from qa.client import ask_server, live_version, server_url
-
-    if url is not None:
-        return ask_server(url, payload)
-    answer = ask_server(server_url(settings.host, settings.port), payload)
-    if answer is not None and answer["index_version"] == live_version(settings.index):
-        return answer
-    return None
-
-
-def _local_asker(settings: Settings) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """/ask answers computed in this process. Questions are embedded by the cached ONNX export
-    without importing PyTorch when there is one; else by PyTorch, and the export is left in
-    QA_CACHE after the first answer, for the next `qa ask` (unless QA_QUERY_RUNTIME=torch)."""
-    from qa import contract
-    from qa.query_encoder import cached_query_encoder
-    from qa.service import QAService
-
-    onnx = settings.query_runtime != "torch"
-    encoder = cached_query_encoder(settings.cache, settings.model) if onnx else None
-    service = QAService(settings, embedder=encoder)  # without one, PyTorch loads on first use
-    exported = not onnx or encoder is not None
-
-    def ask(payload: dict[str, Any]) -> dict[str, Any]:
-        nonlocal exported
-        request = contract.parse(contract.AskRequest, payload, settings)
-        result: dict[str, Any] = service.ask(request).model_dump(mode="json")
-        if not exported:
-            from qa.embedding import SentenceTransformerEmbedder
-
-            if isinstance(service.embedder, SentenceTransformerEmbedder):
-                service.embedder.export_for_questions(settings.cache)
-            exported = True
-        return result
-
-    return ask
-
-
 def run_chat(args: argparse.Namespace, settings: Settings) -> int:
     from qa.chat import chat
 
     return chat(asker(settings, args.server), input, sys.stdout, k=args.k)
-
-
-def _read_history(path: Path) -> Any:
-    try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-        return json.loads(text)
-    except OSError as error:
-        raise QAError(f"--history: cannot read {path}: {error.strerror or error}.") from None
-    except ValueError as error:
-        raise QAError(f"--history: {path} is not JSON ({error}).") from None
-
-
-def _understood_line(understood: dict[str, Any]) -> str:
-    """What `qa ask` says it understood of time and outlets, in one line (or nothing)."""
-    parts = []
-    if understood.get("since") or understood.get("until"):
-        span = f"{understood.get('since') or '...'} to {understood.get('until') or '...'}"
-        if understood.get("window") == "question":
-            note = ", nothing there answers: other dates" if understood.get("widened") else ""
-            parts.append(f'"{understood["time_phrase"]}" = {span} (preferred{note})')
-        else:
-            parts.append(f"only {span}")
-    elif understood.get("time_phrase"):
-        parts.append(f'"{understood["time_phrase"]}"')
-    if understood.get("sources"):
-        parts.append("only " + ", ".join(understood["sources"]))
-    newest = understood.get("newest")
-    if newest:
-        parts.append(
-            f"newest passage: {newest['date']}, {newest['days_before_as_of']} days before "
-            f"{understood['as_of']}"
-        )
-    return ("Understood: " + "; ".join(parts)) if parts else ""
-
-
-def run_add(args: argparse.Namespace, settings: Settings) -> int:
-    from qa.corpus import write_article
-    from qa.formats import read_file
-    from qa.web import is_url, read_url
-
-    rejected = 0
-    written = 0
-    for name in args.files:
-        path = Path(name)
-        if is_url(name):
-            scan = read_url(name, fetch_limits(settings))
-        elif not path.is_file():
-            print(f"rejected {path}: no such file", file=sys.stderr)
-            rejected += 1
-            continue
-        else:
-            scan = read_file(path, str(path))
-        for problem in scan.problems:
-            print(f"rejected {problem}", file=sys.stderr)
-            rejected += 1
-        for article in scan.articles:
-            try:
-                target, status = write_article(
-                    settings.corpus, article, replace=args.replace, correct=True
-                )
-            except QAError as error:
-                print(f"rejected {name} ({article.id}): {error}", file=sys.stderr)
-                rejected += 1
-                continue
-            written += status != "unchanged"
-            print(f"{status} {target}  ({article.title[:70]})")
-    print(f"{written} written, {rejected} rejected. Run `qa index` to index new articles.")
-    return 1 if rejected else 0
-
-
-def run_watch(args: argparse.Namespace, settings: Settings) -> int:
-    import signal
-    import threading
-
-    from qa.watch import Watcher, parse_interval
-    from qa.web import is_url
-
-    every = parse_interval(args.every)
-    for url in args.feeds:
-        if not is_url(url):
-            raise QAError(f"{url!r} is not an http(s) address of a feed.")
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: Any) -> None:
-        if stop.is_set():  # a second Ctrl+C: stop now (writes and builds are atomic anyway)
-            raise KeyboardInterrupt
-        print("qa watch: stopping after the step in progress", file=sys.stderr, flush=True)
-        stop.set()
-
-    stopping = (signal.SIGINT, signal.SIGTERM)
-    previous = {signum: signal.signal(signum, request_stop) for signum in stopping}
-    embedder = None
-
-    def index() -> str:
-        nonlocal embedder
-        from qa.build import build_from_corpus
-        from qa.embedding import SentenceTransformerEmbedder
-
-        if embedder is None:
-            embedder = SentenceTransformerEmbedder(settings.model, precision=settings.precision)
-        return build_from_corpus(settings.corpus, settings.index, embedder, wait=60).headline()
-
-    def report(line: str) -> None:
-        print(line, flush=True)
-
-    watcher = Watcher(
-        args.feeds,
-        settings.corpus,
-        every=every,
-        limits=fetch_limits(settings),
-        index=index,
-        stop=stop,
-        report=report,
-    )
-    print(f"Watching {len(watcher.feeds)} feed(s) every {args.every}.", flush=True)
-    try:
-        watcher.run(once=args.once)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    print("qa watch: stopped.", flush=True)
-    return 0
-
-
-def fetch_limits(settings: Settings) -> Any:
-    from qa.fetch import FetchLimits
-
-    return FetchLimits(timeout=settings.fetch_timeout, max_bytes=settings.fetch_max_bytes)
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:

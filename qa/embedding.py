@@ -7,6 +7,7 @@ needed. `QA_MODEL` may name another sentence-transformers model (hub name or loc
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ BATCH_SIZE = 32  # texts per forward pass when embedding documents
 # Passages per forward pass in `encode_tokens` (length-sorted, so little padding): 64 measured
 # 1.6-1.9x faster than 32 and than 128 in bf16 on a CPU with AMX (bench/README.md).
 TOKEN_BATCH_SIZE = 64
+QUESTIONS_CACHED = 512  # recent questions' vectors kept (people ask again; 1.5 kB each)
 
 
 class ModelError(QAError):
@@ -151,8 +153,13 @@ class SentenceTransformerEmbedder:
         self.precision_reason = self._choose_precision(precision)
         log.info("Embedding in %s: %s", self.precision, self.precision_reason)
         self._onnx_query: Callable[[str], np.ndarray] | None = None
+        self._recent = functools.lru_cache(maxsize=QUESTIONS_CACHED)(self._encode_new_query)
         self.query_runtime = "torch"
-        if query_runtime != "torch" and self.precision == "fp32":
+        # Also in bf16: one short question is dominated by PyTorch's per-operation overhead, and
+        # ONNX Runtime in fp32 took 14 ms of CPU where PyTorch in bf16 took 21 (bench/README.md,
+        # "/ask latency (issue 16 part 5)"); its vectors are fp32's, which bf16 passages match
+        # to a cosine of 0.9999 (the precision probe).
+        if query_runtime != "torch":
             self._use_onnx_for_questions(query_runtime, cache, query_threads)
 
     @classmethod
@@ -263,10 +270,17 @@ class SentenceTransformerEmbedder:
 
         One forward pass through the model's modules, without `encode`'s batching machinery
         (length sorting, progress bars, device moves), which is a tenth of a question's time.
+        A question asked recently is not embedded again (the vector is read-only).
         """
-        if self._onnx_query is not None:
-            return self._onnx_query(text)
-        return self._encode_query_torch(text)
+        vector: np.ndarray = self._recent(text)
+        return vector
+
+    def _encode_new_query(self, text: str) -> np.ndarray:
+        vector = self._onnx_query(text) if self._onnx_query is not None else None
+        if vector is None:
+            vector = self._encode_query_torch(text)
+        vector.flags.writeable = False
+        return vector
 
     def _encode_query_torch(self, text: str, precision: str | None = None) -> np.ndarray:
         with self._precision(precision):
@@ -278,28 +292,33 @@ class SentenceTransformerEmbedder:
     def _use_onnx_for_questions(
         self, requested: str, cache: Path | None, threads: int | None
     ) -> None:
-        """`auto`: ONNX Runtime for questions when it is installed and matches PyTorch;
-        `onnx`: the same, but a failure is an error rather than a fallback."""
+        """`auto`: ONNX Runtime for questions when it is installed and matches PyTorch (the
+        int8 graph on CPUs with int8 dot products, `qa.query_encoder.int8_native`); `onnx`
+        (fp32) and `onnx-int8`: the same, but a failure is an error rather than a fallback."""
         import torch
 
-        encoder, reason = self._onnx_encoder(cache, threads or torch.get_num_threads())
-        if encoder is None and requested == "onnx":
+        from qa.query_encoder import wants_int8
+
+        encoder, reason = self._onnx_encoder(
+            cache, threads or torch.get_num_threads(), quantized=wants_int8(requested)
+        )
+        if encoder is None and requested in ("onnx", "onnx-int8"):
             raise ModelError(f"Cannot embed questions with ONNX Runtime: {reason}.")
         if encoder is not None:
             self._onnx_query, self.query_runtime = encoder.encode_query, "onnx"
         log.info("Questions embedded with %s", reason if encoder else f"PyTorch ({reason})")
 
-    def export_for_questions(self, cache: Path) -> bool:
+    def export_for_questions(self, cache: Path, quantized: bool = False) -> bool:
         """Leave the ONNX export of this model in `cache` (when it can be made and matches
-        PyTorch in fp32), so later commands embed questions without loading PyTorch
-        (`qa.query_encoder`); True when it is there."""
-        encoder, reason = self._onnx_encoder(cache, threads=1)
+        PyTorch in fp32; with `quantized`, its int8 graph too), so later commands embed
+        questions without loading PyTorch (`qa.query_encoder`); True when it is there."""
+        encoder, reason = self._onnx_encoder(cache, threads=1, quantized=quantized)
         if encoder is None:
             log.debug("No ONNX export for questions: %s", reason)
         return encoder is not None
 
     def _onnx_encoder(
-        self, cache: Path | None, threads: int
+        self, cache: Path | None, threads: int, quantized: bool = False
     ) -> tuple[OnnxQueryEncoder | None, str]:
         from qa.onnx_query import onnx_query_encoder
 
@@ -311,6 +330,7 @@ class SentenceTransformerEmbedder:
             threads=threads,
             target=self._target,
             model_id=self.model_id,
+            quantized=quantized,
         )
 
     def _choose_precision(self, requested: str) -> str:

@@ -1,7 +1,8 @@
 """Hard filters on dates and outlets: which passages a request may see at all.
 
 `PassageFacts` holds, for one loaded index version, every passage's article day (as a date
-ordinal) and outlet (as a number), computed once (`Index.facts`); a request's `Filters` then
+ordinal) and outlet (as a number), computed once when the version loads (`Index.facts`) from
+two queries of its store (`qa.store.article_table`: no bodies are read); a request's `Filters` then
 become a boolean mask over the passages with a few vectorized comparisons, which search applies
 inside BM25 and FAISS (`qa.search`). An article without a date is outside every date filter.
 The outlets' article counts and first and last dates (`GET /sources`) come from the same facts.
@@ -10,7 +11,7 @@ The outlets' article counts and first and last dates (`GET /sources`) come from 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from qa.articles import Article
 from qa.chunking import Passage
 from qa.errors import INVALID_FILTER, BadRequest
+from qa.store import ArticleTable, article_table
 
 NO_DAY = -1  # an article without a readable date
 NO_OUTLET = -1
@@ -49,22 +51,26 @@ class PassageFacts:
     """Per passage of one index version: its article's day and outlet, as arrays."""
 
     def __init__(self, articles: Mapping[str, Article], passages: Sequence[Passage]) -> None:
-        names = sorted({a.source for a in articles.values() if a.source})
+        table = article_table(articles, passages)
+        self.table: ArticleTable = table  # also gives each passage's article (`Index.story_rows`)
+        names = sorted({source for source in table.sources if source})
         self.outlets: list[str] = names
         number = {name: i for i, name in enumerate(names)}
         self._number = number
         self._by_name = {" ".join(name.lower().split()): name for name in names}
-        article_day = {a.id: article_day_ordinal(a.date) for a in articles.values()}
-        article_outlet = {
-            a.id: number[a.source] if a.source else NO_OUTLET for a in articles.values()
-        }
-        self.days = np.fromiter(
-            (article_day[p.article_id] for p in passages), dtype=np.int32, count=len(passages)
+        article_days = np.fromiter(
+            (article_day_ordinal(date) for date in table.dates),
+            dtype=np.int32,
+            count=len(table.dates),
         )
-        self.outlet_ids = np.fromiter(
-            (article_outlet[p.article_id] for p in passages), dtype=np.int32, count=len(passages)
+        article_outlets = np.fromiter(
+            (number[source] if source else NO_OUTLET for source in table.sources),
+            dtype=np.int32,
+            count=len(table.sources),
         )
-        self._summary = _outlet_summary(articles.values(), names)
+        self.days = article_days[table.of_passage]
+        self.outlet_ids = article_outlets[table.of_passage]
+        self._summary = _outlet_summary(table.sources, article_days.tolist(), names)
 
     def allowed(self, filters: Filters) -> np.ndarray | None:
         """A boolean mask of the passages `filters` allow, or None when it allows all."""
@@ -116,18 +122,20 @@ def article_day(date: str | None) -> dt.date | None:
     return dt.date.fromordinal(ordinal) if ordinal != NO_DAY else None
 
 
-def _outlet_summary(articles: Iterable[Article], names: list[str]) -> list[Outlet]:
+def _outlet_summary(
+    sources: Sequence[str | None], days: Sequence[int], names: list[str]
+) -> list[Outlet]:
+    """Article counts and first and last days by outlet, from each article's outlet and day."""
     counts: dict[str, int] = dict.fromkeys(names, 0)
     first: dict[str, int] = {}
     last: dict[str, int] = {}
-    for article in articles:
-        if not article.source:
+    for source, day in zip(sources, days):
+        if not source:
             continue
-        counts[article.source] += 1
-        day = article_day_ordinal(article.date)
+        counts[source] += 1
         if day != NO_DAY:
-            first[article.source] = min(first.get(article.source, day), day)
-            last[article.source] = max(last.get(article.source, day), day)
+            first[source] = min(first.get(source, day), day)
+            last[source] = max(last.get(source, day), day)
     return [
         Outlet(
             name,

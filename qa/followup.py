@@ -60,6 +60,10 @@ PLAIN = frozenset((
     "anyway", "someone", "something", "anybody", "anyone", "somebody", "all", "at",
     "didn", "hadn", "hasn", "haven", "isn", "wasn", "weren", "don", "doesn", "won", "wouldn",
     "couldn", "shouldn", "aren", "ain",
+    # time words belong to the turn that said them (qa.timewords), not to the thread's subject
+    "today", "yesterday", "tonight", "tomorrow", "day", "days", "week", "weeks", "weekend",
+    "month", "months", "year", "years", "ago", "latest", "recent", "recently", "newest",
+    "lately", "currently",
 )) | REFERRING | QUESTION_WORDS
 # fmt: on
 _WORD = re.compile(r"[^\W_][\w’'.&-]*[\w]|[^\W_]", re.UNICODE)
@@ -113,6 +117,7 @@ class Thread:
     dense_text: str = ""  # what the dense model embeds
     carried_weight: float = 0.5
     article_weight: float = 0.6
+    said: tuple[str, ...] = ()  # the answers the person was shown in the thread (qa.grounding)
 
 
 def understand(
@@ -161,6 +166,7 @@ def understand(
             article_weight=config.article_weight,
             thread_terms=tuple(dict.fromkeys(terms(f"{thread[-1].question} {thread[-1].answer}"))),
             thread_weight=config.thread_weight,
+            said=tuple(turn.answer for turn in thread if turn.answer),
         ),
     )
 
@@ -266,21 +272,23 @@ class _Phrase:
 def _salient_phrases(
     thread: Sequence[Turn], weights: Sequence[float], index: Index, config: FollowUpConfig
 ) -> list[_Phrase]:
-    """Names and other rare words of the thread, most salient first: rarer, more recent, from
-    a question rather than an answer, and names before plain words."""
+    """Names and other rare words of the thread's questions, and names of its answers (their
+    other words are their wording, not the thread's subject), most salient first: rarer, more
+    recent, from a question rather than an answer, and names before plain words."""
     found: dict[tuple[str, ...], _Phrase] = {}
     for turn, weight in zip(thread, weights):
-        for text, source_weight in ((turn.question, 1.0), (turn.answer, config.answer_weight)):
-            for phrase, is_name in _phrases(text):
-                phrase_terms = tuple(terms(phrase, also_drop=PLAIN))
-                if not phrase_terms:
-                    continue
-                idf = index.lexical.idf(phrase_terms) if index.lexical is not None else {}
-                rarity = max(idf.values(), default=0.0)
-                score = weight * source_weight * rarity * (1.0 if is_name else 0.7)
-                known = found.get(phrase_terms)  # said again: more salient, latest wording
-                total = score + (known.score if known is not None else 0.0)
-                found[phrase_terms] = _Phrase(phrase, phrase_terms, total)
+        asked = [(phrase, is_name, 1.0) for phrase, is_name in _phrases(turn.question)]
+        answered = [(p, True, config.answer_weight) for p, name in _phrases(turn.answer) if name]
+        for phrase, is_name, source_weight in asked + answered:
+            phrase_terms = tuple(terms(phrase, also_drop=PLAIN))
+            if not phrase_terms:
+                continue
+            idf = index.lexical.idf(phrase_terms) if index.lexical is not None else {}
+            rarity = max(idf.values(), default=0.0)
+            score = weight * source_weight * rarity * (1.0 if is_name else 0.7)
+            known = found.get(phrase_terms)  # said again: more salient, latest wording
+            total = score + (known.score if known is not None else 0.0)
+            found[phrase_terms] = _Phrase(phrase, phrase_terms, total)
     ranked = sorted(found.values(), key=lambda p: -p.score)
     # A phrase whose words are all in a better one adds nothing ("Altman" after "Sam Altman").
     kept: list[_Phrase] = []

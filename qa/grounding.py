@@ -17,6 +17,7 @@ list), rather than a guess. The short answer inside it is `qa.short_answer`'s.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,9 @@ from qa.typed_spans import Span, of_kind, spans
 ANSWER_PASSAGES = 3  # sentences are taken from this many top passages
 RANK_DECAY = 0.85  # weight of a sentence from passage i+1 relative to passage i
 MAX_SENTENCES = 2
+# A follow-up asks for something new: a sentence the thread's answers already showed the person
+# keeps this share of its score, so it answers only when nothing else does.
+ALREADY_SAID = 0.3
 CLOSE_ENOUGH = 0.6  # a further sentence must score this share of the best one (tuned on dev)
 MIN_COVERAGE = 0.1  # share of the question's weight the best sentence must hold (tuned on dev)
 CONTEXT_WEIGHT = 0.3  # share of a neighbour sentence's coverage a sentence is credited with
@@ -116,18 +120,21 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
 
     A sentence repeated in an overlapping passage is kept once, from the better-ranked passage.
     """
-    weights, total = question.weights, question.total_weight
+    weights = _sentence_weights(question)
+    total = sum(weights.values()) or 1.0
     asked = question.asked
     given = given_words(question.text)
     question_terms = set(question.terms)
+    thread = question.thread
+    said = " ".join(_squeezed(answer) for answer in thread.said) if thread is not None else ""
     seen: set[tuple[str, int]] = set()
     scored: list[_Candidate] = []
     for rank, hit in enumerate(hits):
         text = hit.text
-        bounds = sentence_spans(text)
+        bounds = list(_sentences(text))
         held = [set(terms(text[start:end])) for start, end in bounds]
         coverages = [sum(w for t, w in weights.items() if t in h) / total for h in held]
-        found = spans(text) if asked.wants else []
+        found = list(_typed(text)) if asked.wants else []
         for i, (start, end) in enumerate(bounds):
             key = (hit.article.id, hit.passage.start + start)
             if key in seen:
@@ -144,9 +151,21 @@ def score_sentences(question: Question, hits: Sequence[Hit]) -> list[_Candidate]
             bonus += NOVELTY_WEIGHT * min(novel, NOVEL_TERMS) / NOVEL_TERMS
             own = _coverage(candidate)
             candidate.score = (own + bonus * (own > 0)) * RANK_DECAY**rank
+            if said and _squeezed(text[start:end]) in said:
+                candidate.score *= ALREADY_SAID
             scored.append(candidate)
     scored.sort(key=lambda c: (-c.score, c.rank, c.start))
     return scored
+
+
+@functools.lru_cache(maxsize=2048)  # the best passages come back for questions on one topic
+def _sentences(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _typed(text: str) -> tuple[Span, ...]:
+    return tuple(spans(text))
 
 
 def _coverage(candidate: _Candidate) -> float:
@@ -164,6 +183,24 @@ def _describes(sentence: str, question: str) -> bool:
         return False
     name = re.escape(capitals[-1])
     return re.search(name + _DESCRIBED, sentence) is not None
+
+
+def _sentence_weights(question: Question) -> dict[str, float]:
+    """The term weights sentences are scored by. A follow-up's own words pick its sentence
+    ("And the SCO?" wants the sentence about the SCO, not the one that holds the most of the
+    thread's names); only a question with no words of its own ("Why?") is scored by the
+    thread's words it carries."""
+    thread = question.thread
+    if thread is None:
+        return question.weights
+    carried = set(thread.carried_terms)
+    own = {term: weight for term, weight in question.weights.items() if term not in carried}
+    return own if sum(own.values()) > 0 else question.weights
+
+
+def _squeezed(text: str) -> str:
+    """`text` with its runs of white space as one space, for comparing sentences."""
+    return " ".join(text.split())
 
 
 def _finish(question: Question, candidate: _Candidate) -> AnswerSentence:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic_core import PydanticCustomError
 
 from qa import errors
+from qa.articles import is_unicode_text
 
 MAX_HISTORY_TURNS = 20
 MAX_ANSWER_CHARS = 5000  # a few answer sentences, as the person saw them
@@ -65,7 +66,7 @@ def checked_history(value: Any, max_question_chars: int) -> Any:
 def _history_text(value: Any, name: str, limit: int) -> str:
     if not isinstance(value, str):
         raise _history_error(f"{name} must be a string.")
-    if not _is_unicode(value):
+    if not is_unicode_text(value):
         raise _history_error(f"{name} must be Unicode text (it has a lone surrogate).")
     if len(value) > limit:
         raise _history_error(f"{name} must be at most {limit} characters long.")
@@ -75,11 +76,3 @@ def _history_text(value: Any, name: str, limit: int) -> str:
 def _history_error(message: str) -> PydanticCustomError:
     """Raised inside pydantic validation: `qa.contract` turns it into the 400 as it is."""
     return PydanticCustomError(errors.INVALID_HISTORY, "{message}", {"message": message})
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

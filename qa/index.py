@@ -16,6 +16,7 @@
 
 A build writes a whole new version beside the live one, loads it back to verify it, and only
 then points `current` at it, so an interrupted or failed build leaves the previous version live.
+A server follows `current` with `qa.live.LiveIndex`.
 
 Versions of format 1 (before `store.sqlite`: `articles.jsonl` and `passages.jsonl`, the content
 hashes in the manifest) are still read, into memory as then.
@@ -30,8 +31,6 @@ import logging
 import os
 import secrets
 import shutil
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
@@ -117,7 +116,9 @@ class Index:
     def story_rows(self) -> np.ndarray | None:
         """Row -> its article's story group as a number (-1: no copies), made once per loaded
         version for search; None when no article has copies."""
-        return self.stories.numbers(passage.article_id for passage in self.passages)
+        table = self.facts.table
+        of_article = self.stories.numbers(table.ids)
+        return None if of_article is None else of_article[table.of_passage]
 
     @cached_property
     def sources(self) -> list[str]:
@@ -273,63 +274,6 @@ def publish_index(
         raise
     _remove_old_versions(index_root, keep=final)
     return loaded
-
-
-class LiveIndex:
-    """The index a server answers from, swapped for a newer version when one is published.
-
-    Each request takes one `Index` object from `get()` and uses only it, so no answer mixes
-    versions. The check for a new version is a `readlink`, done at most every `interval` seconds.
-    """
-
-    def __init__(self, index_root: Path, model_id: str | None, interval: float = 2.0) -> None:
-        self.index_root = index_root
-        self.model_id = model_id
-        self.interval = interval
-        self._index: Index | None = None
-        self._error: IndexUnavailable | None = None
-        self._checked = 0.0
-        self._lock = threading.Lock()
-
-    def get(self) -> Index:
-        """The newest usable index; IndexUnavailable when none has ever loaded."""
-        due = time.monotonic() - self._checked >= self.interval
-        # The first load blocks; later checks are skipped while another thread is checking.
-        if (due or self._index is None) and self._lock.acquire(blocking=self._index is None):
-            try:
-                self._refresh()
-                self._checked = time.monotonic()
-            finally:
-                self._lock.release()
-        if self._index is None:
-            raise self._error or IndexUnavailable("No index is loaded: run `qa index`.")
-        return self._index
-
-    def refresh(self) -> Index:
-        """Check for a newer version now (after this process published one itself)."""
-        with self._lock:
-            self._refresh()
-            self._checked = time.monotonic()
-        return self.get()
-
-    def _refresh(self) -> None:
-        folder = current_version(self.index_root)
-        if self._index is not None and folder == self._index.path:
-            return
-        try:
-            if folder is None:
-                loaded = load_index(self.index_root)  # raises the "no index yet" message
-            else:
-                loaded = load_version(folder, model_id=self.model_id, index_root=self.index_root)
-        except IndexUnavailable as error:
-            if self._index is None:
-                self._error = error
-            else:  # keep serving the last good version
-                log.warning("Keeping index %s: %s", self._index.manifest.version, error)
-            return
-        if self._index is not None:
-            log.info("Switched to index version %s", loaded.manifest.version)
-        self._index, self._error = loaded, None
 
 
 def _checksums(folder: Path) -> dict[str, str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import array
 import bisect
 import datetime as dt
+import functools
 import logging
 import math
 import re
@@ -43,6 +44,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 LEXICAL_DIR = "lexical"
 SENTENCES_CACHED = 100_000  # sentences whose terms a build remembers (overlaps, boilerplate)
+TEXTS_CACHED = 8192  # texts whose terms `terms` remembers (questions' candidate sentences)
 TERM_FILES = ("term_ids.npy", "term_sentences.npy", "term_starts.npy")
 K1 = 1.5
 B = 0.75
@@ -56,9 +58,16 @@ _STEMMER_LOCK = threading.Lock()  # PyStemmer objects are not thread-safe
 def terms(text: str, also_drop: frozenset[str] = frozenset()) -> list[str]:
     """A text as index terms: lower-cased words, English stopwords (and `also_drop`) dropped,
     Snowball-stemmed."""
+    return list(_recent_terms(text, also_drop))
+
+
+# The candidates' sentences and titles of one question come back in the next ones on the same
+# topic: the terms of the last few thousand texts are kept (a few MB).
+@functools.lru_cache(maxsize=TEXTS_CACHED)
+def _recent_terms(text: str, also_drop: frozenset[str]) -> tuple[str, ...]:
     words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and w not in also_drop]
     with _STEMMER_LOCK:
-        return list(_STEMMER.stemWords(words))
+        return tuple(_STEMMER.stemWords(words))
 
 
 class _TermIds:

@@ -61,8 +61,8 @@ class _Embedding:
     def __init__(self, model: str, precision: str, threads: int) -> None:
         import torch
 
-        from qa.build import LocalPreparer
         from qa.embedding import SentenceTransformerEmbedder
+        from qa.prepare import LocalPreparer
 
         torch.set_num_threads(threads)
         embedder = SentenceTransformerEmbedder(model, precision=precision)
@@ -83,7 +83,7 @@ class _Embedding:
 
 
 class RayPreparer:
-    """A `qa.build.Preparer` whose work runs on a Ray cluster (started here, or joined)."""
+    """A `qa.prepare.Preparer` whose work runs on a Ray cluster (started here, or joined)."""
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from qa.build import build_from_corpus
 from qa.corpus import write_article
 from qa.embedding import Embedder, SentenceTransformerEmbedder, resolve_model
 from qa.errors import INDEX_WRITE_FAILED, Conflict, IndexUnavailable, NotFound
-from qa.index import LiveIndex
+from qa.live import LiveIndex
 from qa.search import Searcher
 from qa.settings import Settings
 

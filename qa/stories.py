@@ -12,7 +12,6 @@ number of articles and LSH finds candidates without comparing every pair, so thi
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import string
 import zlib
@@ -24,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from qa.articles import Article
+from qa.filters import article_day_ordinal
 
 STORIES_FILE = "stories.json"
 MAX_BUCKET_PAIRS_SPAN = 50
@@ -105,7 +105,7 @@ def find_story_groups(
     articles = list(articles)
     signatures, sizes, sketched = sketch_all(articles, config)
     pairs = candidate_pairs(signatures, config)
-    days = [_day(articles[i].date) for i in sketched]
+    days = [article_day_ordinal(articles[i].date) for i in sketched]
     parent = list(range(len(sketched)))
 
     def root(i: int) -> int:
@@ -132,7 +132,7 @@ def find_story_groups(
 def confirmed_pairs(
     signatures: np.ndarray,
     sizes: np.ndarray,
-    days: list[int | None],
+    days: list[int],  # ordinals; qa.filters.NO_DAY (negative) for an undated article
     pairs: set[tuple[int, int]],
     config: StoryConfig,
 ) -> list[tuple[int, int]]:
@@ -151,7 +151,7 @@ def confirmed_pairs(
     shared = jaccard * (size_1 + size_2) / (1 + jaccard)  # |A & B| from J and the set sizes
     shorter = np.minimum(size_1, size_2)
     contained = (shorter >= config.min_shingles) & (shared >= config.containment * shorter)
-    day = np.array([-(10**9) if d is None else d for d in days], dtype=np.int64)
+    day = np.array(days, dtype=np.int64)
     undated = (day[first] < 0) | (day[second] < 0)
     near = undated | (np.abs(day[first] - day[second]) <= config.window_days)
     keep = near & ((jaccard >= config.threshold) | contained)
@@ -281,12 +281,3 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     values = values * np.uint32(0xC2B2AE35)
     mixed: np.ndarray = values ^ (values >> np.uint32(16))
     return mixed
-
-
-def _day(date: str | None) -> int | None:
-    if not date:
-        return None
-    try:
-        return dt.date.fromisoformat(date[:10]).toordinal()
-    except ValueError:
-        return None

@@ -11,13 +11,14 @@ written as a calendar date or a month ("November 5", "5th of Nov.", "March", "a 
 the latest such day not after `as_of`, so "in March" asked in February means last year's March.
 The phrases are returned with their character spans, so search can keep them out of the
 question's topic words ("week" is not what "this week" is about). bench/sets/README.md gives the
-conventions, and the README lists every phrase understood.
+conventions, and docs/answers.md lists every phrase understood.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ class TimeWords:
 
     as_of: dt.date
     phrase: str | None = None  # the time words as written (the window's, else the first found)
-    kind: str | None = None  # "this_week", "weekday", "month_name", "latest", ... (README)
+    kind: str | None = None  # "this_week", "weekday", "month_name", "latest", ... (docs/answers.md)
     window: Window | None = None
     recency: bool = False
     timeline: bool = False
@@ -330,6 +331,7 @@ def _is_month(word: str) -> bool:
     return len(bare) > 3 or bare[0].isupper()
 
 
+@functools.lru_cache(maxsize=1024)  # dateparser takes milliseconds; questions repeat dates
 def _resolve(written: str, as_of: dt.date) -> dt.date | None:
     """A written date ("November 5", "March 2023") as the latest matching day not after
     as_of (dateparser); None when it is not a real date (February 30)."""
@@ -358,7 +360,7 @@ _RECENCY = re.compile(
 _RECENCY_KINDS = {"latest": "latest", "most": "most_recent", "newest": "newest", "so": "so_far"}
 _TIMELINE = re.compile(
     r"\b(?:developed|evolved|unfolded|progressed|over\s+time|over\s+the\s+(?:years|months|weeks)"
-    r"|timeline|developments?)\b",
+    r"|timeline|developments)\b",  # not "the development of X"
     re.IGNORECASE,
 )
 

@@ -1,12 +1,13 @@
 """The spans of a sentence that can answer a typed question: names, places, dates, amounts,
 numbers and reason clauses, each with its character offsets.
 
-Rules over news English, because no tagger installable from PyPI does this without downloading
-a model (README, "Dependencies"): dates by month and weekday names, years, times and relative
-words; amounts by currency marks and words, percentages and scale words; numbers as digits or
-number words; names as runs of capitalized words (a sentence's first word only when it is not a
-common word); places as names in a place context ("in", "at", "from", "-based") or known as
-countries and major cities; reasons from the word that introduces them ("because", "due to").
+Rules over news English, because no tagger installable from PyPI does this without downloading a
+model (docs/architecture.md, "Why no named-entity or number tagger"): dates by month and weekday
+names, years, times and relative words; amounts by currency marks and words, percentages and scale
+words; numbers as digits or number words; names as runs of capitalized words (a sentence's first
+word only when it is not a common word); places as names in a place context ("in", "at", "from",
+"-based") or known as countries and major cities; reasons from the word that introduces them
+("because", "due to").
 """
 
 from __future__ import annotations

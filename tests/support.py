@@ -33,7 +33,7 @@ SAMPLE = REPOSITORY / "corpus" / "000_4ad6565441a0296c.txt"
 SAMPLE_ID = "000_4ad6565441a0296c"
 SHARED_DATA = Path(os.environ.get("QA_SHARED_DATA", REPOSITORY.parent / "shared" / "data"))
 MULTIHOP_CORPUS = SHARED_DATA / "multihop-rag" / "corpus_train.json"
-README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+PAGES = REPOSITORY / "tests" / "data" / "pages"  # saved web pages; expected.json holds the truth
 
 # Two more wire-format articles, so the sample must win against other news.
 OTHER_ARTICLES = {
@@ -253,6 +253,50 @@ def shared_data_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"benchmark data not found at {path} (set QA_SHARED_DATA)")
     return path
+
+
+def memory_index(embedder: Any, articles: Sequence[Article], stories: Any = None) -> Any:
+    """An index held in memory, one passage per article body, for tests of search."""
+    from qa.chunking import Passage
+    from qa.index import Index, IndexManifest
+    from qa.lexical import LexicalIndex
+    from qa.stories import StoryGroups
+    from qa.vectors import FaissStore
+
+    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
+    vectors = embedder.encode_documents([a.body for a in articles])
+    manifest = IndexManifest(
+        model_id="m",
+        dimension=vectors.shape[1],
+        article_count=len(articles),
+        passage_count=len(passages),
+        chunking={},
+        built_at="now",
+    )
+    return Index(
+        manifest,
+        {a.id: a for a in articles},
+        passages,
+        FaissStore(vectors),
+        lexical=LexicalIndex.for_passages(list(articles), passages),
+        stories=stories if stories is not None else StoryGroups(),
+    )
+
+
+def run_bench(
+    module: str, *arguments: str, timeout: float = 900, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -m bench.<module> ARGUMENTS` in the checkout, its output captured: the tests run
+    the bench commands (their check modes say pass or fail); no test imports a bench module."""
+    return subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *arguments],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **environment},
+    )
 
 
 def articles(*names: str, body: str = "Some words here. More words there.") -> list[Article]:

@@ -3,22 +3,16 @@ only: speed is measured by `make bench`, never asserted here)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from qa.settings import REPOSITORY
+from .support import run_bench
 
 
 @pytest.mark.slow
 def test_bench_prints_every_table():
     arguments = ["--articles", "2", "--repeats", "1", "--questions", "4", "--clients", "2"]
     arguments += ["--sizes", "1500", "--search-queries", "5"]
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.run", *arguments],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
+    result = run_bench("run", *arguments, timeout=1800)
     assert result.returncode == 0, result.stderr[-2000:]
     output = result.stdout
     for title in ("(a) Build throughput", "(b) /ask latency", "(c) Server memory", "(d) Search"):

@@ -12,17 +12,22 @@ from qa import contract, pipeline
 from qa.app import create_app
 from qa.articles import Article
 from qa.build import build_from_corpus
-from qa.chunking import Passage
 from qa.diversity import Candidate, citable, diversify, story_window
-from qa.index import Index, IndexManifest, load_index
-from qa.lexical import LexicalIndex
+from qa.index import load_index
 from qa.question import Question
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
 from qa.stories import StoryGroups
-from qa.vectors import FaissStore
 
-from .support import COPIES, COPY_IDS, SAMPLE_ID, assert_error, make_copies_corpus, snapshot
+from .support import (
+    COPIES,
+    COPY_IDS,
+    SAMPLE_ID,
+    assert_error,
+    make_copies_corpus,
+    memory_index,
+    snapshot,
+)
 
 TOKEN = "copies-test-token"
 QUESTION = "Why were the ferry crossings between Tallinn and Helsinki suspended?"
@@ -274,7 +279,7 @@ def test_copies_crowding_the_pools_do_not_shorten_the_answer(embedder):
         Article(id="ports", title="Ports", body="Port workers went on strike over pay on Monday."),
         Article(id="wheat", title="Wheat", body="Wheat prices fell after the export deal."),
     ]
-    index = tiny_index(embedder, articles, StoryGroups({o: "outlet0" for o in outlets}))
+    index = memory_index(embedder, articles, StoryGroups({o: "outlet0" for o in outlets}))
     question = Question.analyse("Did grain exports from Odesa resume?", index)
     config = SearchConfig(pool=3, rerank_depth=3)
     hits = Searcher(embedder, config).search(index, question, 3)
@@ -282,20 +287,6 @@ def test_copies_crowding_the_pools_do_not_shorten_the_answer(embedder):
     assert len([h for h in hits if h.article.id in outlets]) == 1
     assert {a.id for a in hits[0].copies} | {hits[0].article.id} == set(outlets)
     assert [h.copies for h in hits[1:]] == [(), ()]
-
-
-def tiny_index(embedder, articles, stories):
-    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
-    vectors = embedder.encode_documents([a.body for a in articles])
-    manifest = IndexManifest("m", vectors.shape[1], len(articles), len(passages), {}, {}, "now")
-    return Index(
-        manifest,
-        {a.id: a for a in articles},
-        passages,
-        FaissStore(vectors),
-        lexical=LexicalIndex.for_passages(articles, passages),
-        stories=stories,
-    )
 
 
 def test_qa_ask_names_the_other_outlets(copies_settings, embedder, capsys, monkeypatch):

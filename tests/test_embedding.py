@@ -75,9 +75,41 @@ def test_questions_by_onnx_runtime_match_pytorch(embedder, tmp_path):
         assert float(vector @ embedder.encode_query(question)) > 0.9999
     # a second embedder reuses the exported files (the model, its tokenizer, their description)
     exported = sorted((tmp_path / "onnx").iterdir())
-    again = SentenceTransformerEmbedder(precision="fp32", query_runtime="auto", cache=tmp_path)
+    again = SentenceTransformerEmbedder(precision="fp32", query_runtime="onnx", cache=tmp_path)
     assert again.query_runtime == "onnx"
     assert sorted((tmp_path / "onnx").iterdir()) == exported and len(exported) == 4
+
+
+def test_questions_by_the_int8_graph_stay_close_to_pytorch(embedder, tmp_path):
+    """The int8 copy of the export (what `auto` takes on CPUs with VNNI or AMX): made once from
+    the fp32 export, checked against PyTorch, and found again by `qa ask` without PyTorch."""
+    from qa.embedding import SentenceTransformerEmbedder
+    from qa.onnx_query import INT8_MIN_COSINE
+    from qa.query_encoder import cached_query_encoder, int8_native
+    from qa.settings import DEFAULT_MODEL
+
+    if not int8_native():  # `auto` never takes it there; AVX2's int8 products saturate
+        pytest.skip("the CPU has no int8 dot products (VNNI or AMX)")
+    int8 = SentenceTransformerEmbedder(precision="fp32", query_runtime="onnx-int8", cache=tmp_path)
+    assert int8.query_runtime == "onnx"
+    assert list((tmp_path / "onnx").glob("query-*.int8.onnx"))
+    questions = ("Who is Sergey Lavrov?", "How much wheat did Egypt buy in March 2023?")
+    for question in questions:
+        vector = int8.encode_query(question)
+        assert vector.dtype == np.float32 and vector.shape == (embedder.dimension,)
+        reference = embedder._encode_query_torch(question, precision="fp32")
+        assert INT8_MIN_COSINE <= float(vector @ reference) < 1.0
+    cached = cached_query_encoder(tmp_path, DEFAULT_MODEL, quantized=True)
+    assert cached is not None and cached.quantized
+    assert np.allclose(cached.encode_query(questions[0]), int8.encode_query(questions[0]))
+    fp32 = cached_query_encoder(tmp_path, DEFAULT_MODEL)
+    assert fp32 is not None and not fp32.quantized
+
+
+def test_a_question_asked_again_is_not_embedded_again(embedder):
+    question = "Which outlet reported the tender first?"
+    first = embedder.encode_query(question)
+    assert embedder.encode_query(question) is first and not first.flags.writeable
 
 
 def test_the_export_embeds_questions_without_pytorch_as_pytorch_does(embedder, tmp_path):

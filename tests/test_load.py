@@ -6,17 +6,12 @@ must move to the new version (and find the new article) without a restart: the c
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
-from qa.settings import REPOSITORY
+from .support import run_bench
 
 
 def test_no_request_fails_across_a_rebuild_and_reload():
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--clients", "4", "--seconds", "3"],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    result = run_bench("load", "--clients", "4", "--seconds", "3")
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
     requests, failed = map(int, re.search(r"(\d+) requests, (\d+) failed", result.stdout).groups())

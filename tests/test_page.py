@@ -19,9 +19,10 @@ import pytest
 
 from qa.app import create_app
 from qa.build import build_from_corpus
+from qa.chat import history_turn
 from qa.settings import REPOSITORY, Settings
 
-from .support import SAMPLE_ID, make_corpus
+from .support import COPIES, SAMPLE_ID, make_copies_corpus, make_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -34,7 +35,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MAX_QUESTION_CHARS = 200
-STORAGE_KEY = "qa-news.conversation.v1"
+STORAGE_KEY = "qa-news.conversations.v2"
+OLD_STORAGE_KEY = "qa-news.conversation.v1"
 
 # Every way this article could run script sets window.__pwned; the page must show it all as text.
 HOSTILE_TITLE = "Penguins <script>window.__pwned = 1</script> <img src=x onerror=window.__pwned=2>"
@@ -102,6 +104,25 @@ def unbuilt_server(tmp_path_factory, embedder) -> Iterator[LoopbackServer]:
     served.close()
 
 
+@pytest.fixture(scope="module")
+def dated_server(dated_settings, embedder) -> Iterator[LoopbackServer]:
+    """A month of dated news from three outlets (support.dated_articles)."""
+    served = LoopbackServer(create_app(dated_settings, embedder=embedder))
+    yield served
+    served.close()
+
+
+@pytest.fixture(scope="module")
+def copies_server(tmp_path_factory, embedder) -> Iterator[LoopbackServer]:
+    """A story in three outlets' copies (support.COPIES) beside the other articles."""
+    root = tmp_path_factory.mktemp("page-copies")
+    settings = Settings(corpus=make_copies_corpus(root / "corpus"), index=root / "index")
+    build_from_corpus(settings.corpus, settings.index, embedder)
+    served = LoopbackServer(create_app(settings, embedder=embedder))
+    yield served
+    served.close()
+
+
 # ---- The browser ----
 
 
@@ -150,6 +171,22 @@ def ask(page: Any, question: str) -> Any:
     return reply
 
 
+def asked_bodies(page: Any) -> list[dict[str, Any]]:
+    """The bodies of the page's POST /ask requests from now on, in order."""
+    bodies: list[dict[str, Any]] = []
+
+    def seen(request: Any) -> None:
+        if request.method == "POST" and request.url.endswith("/ask"):
+            bodies.append(json.loads(request.post_data))
+
+    page.on("request", seen)
+    return bodies
+
+
+def last_reply(page: Any) -> Any:
+    return page.locator("#thread > li.reply:not(.working)").last
+
+
 # Collects layout shifts that no user input caused (what Cumulative Layout Shift counts).
 LAYOUT_SHIFTS = """() => {
     window.layoutShifts = [];
@@ -159,6 +196,13 @@ LAYOUT_SHIFTS = """() => {
         }
     }).observe({ type: "layout-shift", buffered: true });
 }"""
+
+
+def stored_entries(page: Any) -> list[dict[str, Any]]:
+    """The entries of the conversation the page has stored as its current one."""
+    stored = json.loads(page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')"))
+    current = next(c for c in stored["conversations"] if c["id"] == stored["current"])
+    return current["entries"]
 
 
 def no_sideways_scroll(page: Any) -> bool:
@@ -259,11 +303,11 @@ def test_ask_follow_citation_back_reload_clear_and_undo(page, server, console_er
     page.click("#clear")
     assert page.locator("#thread > li").count() == 0
     assert page.locator("#undo-bar").is_visible()
-    assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is None
+    assert stored_entries(page) == []
     page.click("#undo")
     assert page.locator("#undo-bar").is_hidden()
     assert page.locator("#thread .reply .passage").count() == 5
-    assert page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')") is not None
+    assert [e["kind"] for e in stored_entries(page)] == ["question", "reply"]
     page.click("#clear")
     page.reload()
     page.locator("#empty-note").wait_for()
@@ -540,6 +584,24 @@ def worst_reply(route: Any) -> None:
         {"text": text, "score": 1.0 - i / 10, "citation": citation} for i in range(5)
     ]
     body["answerable"] = True
+    # With all a reply can say above its answer: a follow-up, a time window, the newest passage,
+    # and other outlets' copies of the story.
+    body["understood"].update(
+        follow_up=True,
+        carried=["Regional Roads Committee", "Transport Minister Anna Berg", "winter repairs"],
+        since="2023-11-20",
+        until="2023-11-22",
+        window="question",
+        time_phrase="this week",
+        recency=True,
+        as_of="2023-11-22",
+        newest={"date": "2023-11-21", "days_before_as_of": 1},
+    )
+    citation["copies"] = [
+        {"article_id": f"copy-{n}", "title": "Roads", "source": f"Outlet {n}", "date": None,
+         "url": None}
+        for n in range(5)
+    ]  # fmt: skip
     sentence = LONG_SENTENCE.strip()
     body["answer"] = [
         {
@@ -578,12 +640,252 @@ def test_a_reply_is_compact_and_its_question_stays_in_view(browser, server, widt
         reply = ask(page, "What did the committee hear about the roads?")
         assert reply.locator(".passage").count() == 5
         assert reply.locator(".article-group").count() == 1  # the title once
+        assert reply.locator(".follow-up, .time-chip, .newest, .copies").count() == 4
         geometry = reply_geometry(page)
         if width == 1280:
             assert geometry["height"] <= 1000, geometry
         assert 0 <= geometry["questionTop"] <= 40, geometry  # the question at the top
     finally:
         context.close()
+
+
+# ---- Threads, time and copies ----
+
+LAVROV = "Who is Sergey Lavrov?"
+NATO = "What did he say about NATO?"
+STRIKE_THIS_WEEK = "What happened in the dock strike this week?"
+
+
+@pytest.mark.browser
+def test_a_follow_up_is_sent_with_the_thread_and_can_be_asked_on_its_own(
+    page, server, console_errors
+):
+    page.goto(server.url)
+    bodies = asked_bodies(page)
+    with page.expect_response("**/ask") as first:
+        ask(page, LAVROV)
+    answered = first.value.json()
+    assert "history" not in bodies[0]  # nothing before the first question
+    assert last_reply(page).locator(".reply-context").count() == 0
+
+    # The follow-up carries the first turn as qa chat builds it, and says how it was read.
+    reply = ask(page, NATO)
+    assert bodies[1]["history"] == [history_turn(LAVROV, answered)]
+    assert bodies[1]["history"][0]["article_ids"][0] == SAMPLE_ID
+    line = reply.locator(".reply-context .follow-up")
+    assert line.text_content().startswith("Following up on: Sergey Lavrov")
+    assert "ask on its own instead" in line.text_content()
+
+    # "ask on its own instead": the same question without the thread, its reply in place.
+    line.get_by_role("button", name="ask on its own instead").click()
+    page.locator("#thread .asked-alone").wait_for()
+    assert bodies[2]["question"] == NATO and "history" not in bodies[2]
+    assert page.locator("#thread .follow-up").count() == 0
+    assert page.locator("#thread > li").count() == 4  # two questions, two replies
+    assert [e["kind"] for e in stored_entries(page)] == ["question", "reply"] * 2
+    assert stored_entries(page)[3]["request"]["alone"] is True
+    page.reload()
+    page.locator("#thread .asked-alone").wait_for()
+    assert console_errors == []
+
+
+@pytest.mark.browser
+def test_conversations_are_kept_switched_between_and_cleared_with_undo(page, server):
+    page.goto(server.url)
+    assert page.locator("#conversations").is_hidden()  # nothing else to go to yet
+    assert page.locator("#new-conversation").is_disabled()
+    ask(page, LAVROV)
+    page.click("#new-conversation")
+    assert page.locator("#thread > li").count() == 0
+    assert page.locator("#empty-note").is_visible()
+    bodies = asked_bodies(page)
+    ask(page, PENGUIN_QUESTION)
+    assert "history" not in bodies[0]  # a new conversation starts a new thread
+
+    # Both are listed by their first question, newest first; the current one is restored.
+    page.click("#conversations-summary")
+    titles = page.locator("#conversation-list .conversation-title").all_text_contents()
+    assert titles == [PENGUIN_QUESTION, LAVROV]
+    page.get_by_role("button", name=re.compile("Sergey Lavrov")).click()
+    assert page.locator("#conversation-list").is_hidden()
+    assert page.locator("#thread .question-text").all_text_contents() == [LAVROV]
+    page.reload()
+    page.locator("#thread .reply").first.wait_for()
+    assert page.locator("#thread .question-text").all_text_contents() == [LAVROV]
+
+    # The next question goes on with this conversation's thread.
+    ask(page, NATO)
+    assert [turn["question"] for turn in bodies[1]["history"]] == [LAVROV]
+
+    # Clear and Undo act on the conversation shown; the other one is left as it was.
+    page.click("#clear")
+    assert page.locator("#thread > li").count() == 0
+    assert stored_entries(page) == []
+    page.click("#conversations-summary")
+    page.get_by_role("button", name=re.compile("penguin chicks")).click()
+    assert page.locator("#thread .question-text").all_text_contents() == [PENGUIN_QUESTION]
+    assert page.locator("#undo-bar").is_hidden()
+    page.click("#conversations-summary")
+    assert page.locator("#conversation-list .conversation-title").all_text_contents() == [
+        f"{LAVROV} (cleared)",
+        PENGUIN_QUESTION,
+    ]  # listed while it can be undone, by when it was last asked in
+    page.get_by_role("button", name=re.compile("cleared")).click()
+    page.click("#undo")
+    assert page.locator("#thread .question-text").all_text_contents() == [LAVROV, NATO]
+    page.click("#new-conversation")
+    ask(page, "How much wheat did Egypt buy?")
+    page.click("#conversations-summary")
+    assert page.locator("#conversation-list li").count() == 3
+
+
+@pytest.mark.browser
+def test_undo_of_clear_per_conversation(page, server):
+    page.goto(server.url)
+    ask(page, LAVROV)
+    page.click("#clear")
+    assert page.locator("#undo-bar").is_visible()
+    page.click("#new-conversation")  # a cleared conversation can still be left and undone
+    assert page.locator("#undo-bar").is_hidden()
+    ask(page, PENGUIN_QUESTION)
+    stored = json.loads(page.evaluate(f"localStorage.getItem('{STORAGE_KEY}')"))
+    assert len(stored["conversations"]) == 1  # the empty, cleared one is not stored
+    page.click("#clear")
+    page.click("#undo")
+    assert page.locator("#thread .question-text").all_text_contents() == [PENGUIN_QUESTION]
+
+
+@pytest.mark.browser
+def test_a_conversation_stored_before_there_were_several_still_loads(page, server):
+    page.goto(server.url)
+    reply = post_json(f"{server.url}/ask", {"question": PENGUIN_QUESTION})
+    old = [{"kind": "question", "text": PENGUIN_QUESTION}, {"kind": "reply", "response": reply}]
+    page.evaluate(
+        "([key, value]) => { localStorage.clear(); localStorage.setItem(key, value); }",
+        [OLD_STORAGE_KEY, json.dumps(old)],
+    )
+    page.reload()
+    page.locator("#thread .reply .passage").first.wait_for()
+    assert page.locator("#thread .question-text").all_text_contents() == [PENGUIN_QUESTION]
+    assert page.evaluate(f"localStorage.getItem('{OLD_STORAGE_KEY}')") is None
+    assert stored_entries(page) == old
+    bodies = asked_bodies(page)
+    ask(page, "And how many were there last year?")
+    assert bodies[0]["history"] == [history_turn(PENGUIN_QUESTION, reply)]
+
+
+@pytest.mark.browser
+def test_a_time_window_shows_as_a_chip_and_removing_it_asks_again_without_it(browser, dated_server):
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.clock.set_fixed_time("2023-11-22T10:00:00")  # a Wednesday
+        page.goto(dated_server.url)
+        bodies = asked_bodies(page)
+        reply = ask(page, STRIKE_THIS_WEEK)
+        assert bodies[0]["as_of"] == "2023-11-22"  # the browser's own day
+        chip = reply.locator(".time-chip")
+        assert chip.text_content().startswith("this week: 20–22 Nov 2023")
+        first = reply.locator(".citation time").first.get_attribute("datetime")
+        assert "2023-11-20" <= first[:10] <= "2023-11-22"  # the window preferred
+        assert no_sideways_scroll(page)
+
+        chip.get_by_role("button", name="Ask again without “this week”").click()
+        page.locator("#thread .reply:not(.working)", has_text="Time words not used").wait_for()
+        again = bodies[1]
+        assert again["question"] == STRIKE_THIS_WEEK and again["time_words"] is False
+        assert again["as_of"] == "2023-11-22"
+        assert page.locator("#thread .time-chip").count() == 0
+        assert page.locator("#thread > li").count() == 2  # the reply replaced in place
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_outlet_and_date_filters_and_newest_first_go_with_each_question(
+    page, dated_server, console_errors
+):
+    page.clock.set_fixed_time("2023-12-01T10:00:00")
+    page.goto(dated_server.url)
+    bodies = asked_bodies(page)
+    page.click("#filters-summary")
+    outlets = page.locator("#outlet-list .outlet")
+    outlets.first.wait_for()
+    assert outlets.count() == 3
+    metro = outlets.filter(has_text="Metro Daily")
+    assert "41 articles, 1–30 Nov 2023" in metro.text_content()
+    metro.locator("input").check()
+    page.fill("#filter-since", "2023-11-10")
+    page.fill("#filter-until", "2023-11-20")
+    page.click("#filters-done")
+    page.click("#newest-first")
+    assert page.get_attribute("#newest-first", "aria-pressed") == "true"
+    chips = page.locator("#filter-chips .chip")
+    assert chips.all_text_contents() == ["10–20 Nov 2023×", "Metro Daily×"]
+
+    reply = ask(page, "What did the dock workers in Port Allen say about the strike?")
+    sent = bodies[0]
+    assert sent["sources"] == ["Metro Daily"] and sent["order"] == "date"
+    assert (sent["since"], sent["until"]) == ("2023-11-10", "2023-11-20")
+    sources = reply.locator(".citation .source").all_text_contents()
+    assert sources and set(sources) == {"Metro Daily"}
+    dates = reply.locator(".citation time").evaluate_all("nodes => nodes.map(n => n.dateTime)")
+    assert dates == sorted(dates, reverse=True)
+    assert all("2023-11-10" <= d[:10] <= "2023-11-20" for d in dates)
+    context_line = reply.locator(".filters-used").text_content()
+    assert "10–20 Nov 2023" in context_line and "Metro Daily" in context_line
+    assert "newest first" in context_line
+
+    # A chip's × drops that filter from the next question; the filters stay with the reload.
+    page.get_by_role("button", name="Remove the filter Metro Daily").click()
+    page.reload()
+    assert page.locator("#filter-chips .chip").all_text_contents() == ["10–20 Nov 2023×"]
+    ask(page, "And the budget?")
+    assert "sources" not in bodies[1] and bodies[1]["since"] == "2023-11-10"
+    page.click("#new-conversation")  # a new conversation starts without filters
+    assert page.locator("#filter-chips .chip").count() == 0
+    assert page.get_attribute("#newest-first", "aria-pressed") == "false"
+    assert console_errors == []
+
+
+@pytest.mark.browser
+def test_a_timeline_is_grouped_by_day_and_the_latest_says_how_recent(page, dated_server):
+    page.clock.set_fixed_time("2023-11-25T10:00:00")
+    page.goto(dated_server.url)
+    reply = ask(page, "How has the dock strike developed?")
+    days = reply.locator(".timeline .day-heading time").evaluate_all(
+        "nodes => nodes.map(n => n.dateTime)"
+    )
+    assert len(days) >= 2 and days == sorted(days)
+    assert reply.locator(".view-label").text_content() == "Passages by day · show best first"
+    reply.get_by_role("button", name="show best first").click()
+    assert reply.locator(".timeline").is_hidden()
+    assert reply.locator(":scope > .articles").is_visible()
+
+    reply = ask(page, "What is the latest on the dock strike?")
+    newest = reply.locator(".newest").text_content()
+    assert re.fullmatch(r"Newest passage: (\d+ days? before|the same day,) 25 Nov 2023", newest)
+
+
+@pytest.mark.browser
+def test_also_reported_by_links_each_copy_and_the_article_lists_them(
+    page, copies_server, console_errors
+):
+    page.goto(copies_server.url)
+    reply = ask(page, "Why were the ferry crossings between Tallinn and Helsinki suspended?")
+    copies = reply.locator(".citation .copies").first
+    names = copies.locator("a.copy-link").all_text_contents()
+    outlets = {source for _, source, _, _ in COPIES.values()}
+    cited = reply.locator(".citation .source").first.text_content()
+    assert copies.text_content().startswith("also reported by ")
+    assert len(names) == 2 and set(names) | {cited} <= outlets and cited not in names
+    copies.locator("a.copy-link").first.click()
+    page.locator("#article-copies li").first.wait_for()
+    assert page.locator("#article-meta").text_content().endswith(names[0])
+    listed = page.locator("#article-copies li").all_text_contents()
+    assert len(listed) == 2 and any(cited in item for item in listed)
+    assert console_errors == []
 
 
 # ---- Headers and markup, without a browser ----

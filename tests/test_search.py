@@ -12,6 +12,8 @@ from qa.question import Question, dates_named, named_sources
 from qa.rerank import second_stage
 from qa.search import SearchConfig, Searcher
 
+from .support import memory_index
+
 
 def ask(searcher: Searcher, index, text: str, k: int):
     return searcher.search(index, Question.analyse(text, index), k)
@@ -153,24 +155,6 @@ def test_dates_named_reads_the_ways_questions_write_dates():
     assert dates_named("What happened in 2023 in week 12?") == set()
 
 
-def small_index(embedder, articles):
-    from qa.chunking import Passage
-    from qa.index import Index, IndexManifest
-    from qa.lexical import LexicalIndex
-    from qa.vectors import FaissStore
-
-    passages = [Passage(a.id, 0, 0, len(a.body)) for a in articles]
-    vectors = embedder.encode_documents([a.body for a in articles])
-    manifest = IndexManifest("m", vectors.shape[1], len(articles), len(passages), {}, {}, "now")
-    return Index(
-        manifest,
-        {a.id: a for a in articles},
-        passages,
-        FaissStore(vectors),
-        lexical=LexicalIndex.for_passages(articles, passages),
-    )
-
-
 def test_second_stage_favours_named_outlet_and_date_and_a_sentence_saying_it(embedder):
     from qa.articles import Article
 
@@ -186,7 +170,7 @@ def test_second_stage_favours_named_outlet_and_date_and_a_sentence_saying_it(emb
             date="2023-12-06",
         ),
     ]
-    index = small_index(embedder, articles)
+    index = memory_index(embedder, articles)
     config = SearchConfig()
     question = "Did The Post report on December 6, 2023 that the grain export talks ended?"
     rows = np.arange(3)
@@ -213,7 +197,7 @@ def test_an_index_built_before_passage_terms_still_searches(embedder):
         Article(id="a", title="Grain", body="Grain exports resumed from the port."),
         Article(id="b", title="Rain", body="Rain fell over the coast all week."),
     ]
-    index = small_index(embedder, articles)
+    index = memory_index(embedder, articles)
     index.lexical.passage_terms = None  # as loaded from a version written before they existed
     hits = ask(Searcher(embedder), index, "Did grain exports resume?", 2)
     assert [h.article.id for h in hits] == ["a", "b"]

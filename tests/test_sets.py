@@ -1,29 +1,32 @@
 """bench/sets/check_sets.py: the committed sets pass; each kind of mistake in each set is
 reported, not passed; dated.jsonl's windows follow the documented time-word conventions.
 
-The tests on the committed sets need the shared MultiHop-RAG corpus and skip without it; the
-others use a corpus of three made-up articles.
+The check runs as it is documented, `python3 bench/sets/check_sets.py [FILE ...] --corpus FILE`:
+problems and notes are read from what it prints, and it must exit 1 exactly when a set has a
+problem. The tests on the committed sets need the shared MultiHop-RAG corpus and skip without
+it; the others use a corpus of made-up articles.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bench.sets import check_sets, dated
-from bench.sets.common import SETS, Report
+from qa.settings import REPOSITORY
 
 from .support import MULTIHOP_CORPUS, shared_data_or_skip
 
+SETS = REPOSITORY / "bench" / "sets"
 SCRIPT = SETS / "check_sets.py"
-SET_FILES = sorted(check_sets.CHECKS)
+SET_FILES = sorted(path.name for path in SETS.glob("*.jsonl"))
 ARTICLES = {
     "u1": {
         "url": "u1",
@@ -68,11 +71,26 @@ def write_set(folder: Path, name: str, rows: Sequence[object], extra: str = "") 
     return path
 
 
-def check(path: Path) -> Report:
-    """The report of the check for the file's name, against the made-up corpus."""
-    report = Report(path.name)
-    check_sets.CHECKS[path.name](path, ARTICLES, report)
-    return report
+@dataclass
+class Checked:
+    """What the check printed of one file."""
+
+    status: str  # "ok", "3 problem(s)", ...
+    problems: list[str]
+    notes: list[str]
+
+
+def check(path: Path, articles: dict[str, dict[str, str]] = ARTICLES) -> Checked:
+    """The check of one set file against a made-up corpus, as the command prints it."""
+    corpus = path.parent / "corpus.json"
+    corpus.write_text(json.dumps(list(articles.values())), encoding="utf-8")
+    result = run_script(str(path), "--corpus", str(corpus))
+    lines = result.stdout.splitlines()
+    (status,) = [line.split(": ", 1)[1] for line in lines if line.startswith(f"{path.name}: ")]
+    problems = [line.removeprefix("  problem ") for line in lines if line.startswith("  problem ")]
+    notes = [line.removeprefix("  note ") for line in lines if line.startswith("  note ")]
+    assert result.returncode == (1 if problems else 0), result.stdout + result.stderr
+    return Checked(status, problems, notes)
 
 
 def assert_reported(problems: list[str], *expected: str) -> None:
@@ -120,12 +138,9 @@ def test_without_the_shared_data_the_check_is_skipped(tmp_path: Path) -> None:
     assert "skipped: the shared data is not at" in result.stdout
 
 
-def test_unknown_set_files_are_skipped(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_unknown_set_files_are_skipped(tmp_path: Path) -> None:
     other = write_set(tmp_path, "other.jsonl", [{}])
-    corpus = tmp_path / "corpus.json"
-    corpus.write_text(json.dumps(list(ARTICLES.values())), encoding="utf-8")
-    assert check_sets.main([str(other), "--corpus", str(corpus)]) == 0
-    assert "other.jsonl: skipped" in capsys.readouterr().out
+    assert check(other).status == "skipped (no check for this file name)"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,32 +196,74 @@ def test_broken_conversations_are_reported(tmp_path: Path) -> None:
 # dated.jsonl
 
 
-@pytest.mark.parametrize(
-    ("kind", "phrase", "as_of", "expected"),
-    [
-        ("today", "today", "2023-11-30", ("2023-11-30", "2023-11-30")),
-        ("yesterday", "last night", "2023-11-01", ("2023-10-31", "2023-10-31")),
-        # Weeks start on Monday and "this week" ends at as_of (a Thursday here).
-        ("this_week", "this week", "2023-11-30", ("2023-11-27", "2023-11-30")),
-        ("last_week", "last week", "2023-12-06", ("2023-11-27", "2023-12-03")),
-        ("weekday", "on Sunday", "2023-10-03", ("2023-10-01", "2023-10-01")),
-        ("weekday", "last Tuesday", "2023-11-23", ("2023-11-21", "2023-11-21")),
-        ("this_month", "this month", "2023-11-20", ("2023-11-01", "2023-11-20")),
-        ("last_month", "last month", "2023-12-04", ("2023-11-01", "2023-11-30")),
-        ("month_name", "in October", "2023-12-10", ("2023-10-01", "2023-10-31")),
-        ("month_name", "in December", "2023-12-20", ("2023-12-01", "2023-12-20")),
-        ("month_name", "in December", "2024-01-05", ("2023-12-01", "2023-12-31")),
-        ("explicit_date", "on November 5", "2023-11-08", ("2023-11-05", "2023-11-05")),
-        ("explicit_date", "on December 30", "2024-01-02", ("2023-12-30", "2023-12-30")),
-    ],
-)
-def test_window_conventions(kind: str, phrase: str, as_of: str, expected: tuple[str, str]) -> None:
-    window = dated.expected_window(kind, phrase, date.fromisoformat(as_of))
-    assert window == tuple(date.fromisoformat(day) for day in expected)
+# (kind, time phrase, as_of, the window the conventions give it)
+CONVENTIONS = [
+    ("today", "today", "2023-11-30", ("2023-11-30", "2023-11-30")),
+    ("yesterday", "last night", "2023-11-01", ("2023-10-31", "2023-10-31")),
+    # Weeks start on Monday and "this week" ends at as_of (a Thursday here).
+    ("this_week", "this week", "2023-11-30", ("2023-11-27", "2023-11-30")),
+    ("last_week", "last week", "2023-12-06", ("2023-11-27", "2023-12-03")),
+    ("weekday", "on Sunday", "2023-10-03", ("2023-10-01", "2023-10-01")),
+    ("weekday", "last Tuesday", "2023-11-23", ("2023-11-21", "2023-11-21")),
+    ("this_month", "this month", "2023-11-20", ("2023-11-01", "2023-11-20")),
+    ("last_month", "last month", "2023-12-04", ("2023-11-01", "2023-11-30")),
+    ("month_name", "in October", "2023-12-10", ("2023-10-01", "2023-10-31")),
+    ("month_name", "in December", "2023-12-20", ("2023-12-01", "2023-12-20")),
+    ("month_name", "in December", "2024-01-05", ("2023-12-01", "2023-12-31")),
+    ("explicit_date", "on November 5", "2023-11-08", ("2023-11-05", "2023-11-05")),
+    ("explicit_date", "on December 30", "2024-01-02", ("2023-12-30", "2023-12-30")),
+]
 
 
-def test_a_weekday_asked_on_that_weekday_has_no_window() -> None:
-    assert dated.expected_window("weekday", "on Sunday", date(2023, 10, 1)) is None
+def window_rows(shift: int) -> tuple[list[dict[str, object]], dict[str, dict[str, str]]]:
+    """A dated question for each convention, its window's start moved `shift` days earlier,
+    and a corpus with each question's article on the first day of its convention's window."""
+    rows, articles = [], dict(ARTICLES)
+    for number, (kind, phrase, as_of, (start, end)) in enumerate(CONVENTIONS, start=1):
+        url = f"w{number}"
+        articles[url] = {
+            "url": url,
+            "title": f"Story {number}",
+            "published_at": f"{start} 08:00:00.000000000Z",
+            "body": f"Story {number} happened.",
+            "source": "A",
+            "category": "news",
+        }
+        moved = dt.date.fromisoformat(start) - dt.timedelta(days=shift)
+        rows.append(
+            {
+                "id": f"d{number:03}",
+                "question": f"What happened {phrase} in story {number}?",
+                "as_of": as_of,
+                "time_phrase": phrase,
+                "kind": kind,
+                "article": url,
+                "answer": f"Story {number} happened",
+                "window": [moved.isoformat(), end],
+            }
+        )
+    return rows, articles
+
+
+def test_windows_that_follow_the_conventions_pass(tmp_path: Path) -> None:
+    rows, articles = window_rows(shift=0)
+    checked = check(write_set(tmp_path, "dated.jsonl", rows), articles)
+    assert (checked.status, checked.problems) == ("ok", [])
+
+
+def test_windows_off_the_conventions_are_reported(tmp_path: Path) -> None:
+    rows, articles = window_rows(shift=1)
+    # "on Sunday" asked on a Sunday: this one or a week ago? No convention, so not in the set.
+    sunday = {**rows[0], "id": "d099", "question": "What happened on Sunday?"}
+    sunday |= {"time_phrase": "on Sunday", "kind": "weekday", "as_of": "2023-10-01"}
+    sunday |= {"article": "w99", "answer": "Story 99", "window": ["2023-09-24", "2023-09-24"]}
+    articles["w99"] = {**articles["w1"], "url": "w99", "body": "Story 99 happened."}
+    articles["w99"]["published_at"] = "2023-09-24 08:00:00.000000000Z"
+    problems = check(write_set(tmp_path, "dated.jsonl", [*rows, sunday]), articles).problems
+    for row in rows:
+        reported = [p for p in problems if f": {row['id']}: " in p]
+        assert len(reported) == 1 and "differs from the convention" in reported[0], reported
+    assert_reported(problems, ": d099: cannot read the weekday in 'on Sunday'")
 
 
 def test_broken_dated_questions_are_reported(tmp_path: Path) -> None:

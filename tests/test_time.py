@@ -239,3 +239,21 @@ def test_outlet_summary(dated_index):
     assert sum(outlet.articles for outlet in summary.values()) == 121  # one has no outlet
     assert summary["Metro Daily"].first == D(2023, 11, 1)
     assert summary["Valley News"].last == D(2023, 11, 30)
+
+
+def test_passage_facts_from_the_store_equal_those_of_the_articles_themselves(dated_index):
+    """Made from two queries of store.sqlite (no bodies read), the facts and story rows are
+    those computed from the articles and passages in memory (as versions of format 1 hold
+    them)."""
+    from qa.filters import PassageFacts
+
+    stored = dated_index.facts
+    in_memory = PassageFacts(dict(dated_index.articles.items()), list(dated_index.passages))
+    assert np.array_equal(stored.days, in_memory.days)
+    assert np.array_equal(stored.outlet_ids, in_memory.outlet_ids)
+    assert stored.outlets == in_memory.outlets and stored.summary() == in_memory.summary()
+    expected = dated_index.stories.numbers(p.article_id for p in dated_index.passages)
+    if expected is None:  # no article has a copy (tests/test_copies.py searches with some)
+        assert dated_index.story_rows is None
+    else:
+        assert np.array_equal(dated_index.story_rows, expected)

@@ -144,3 +144,8 @@ def test_timeline_questions():
     found = read_time_words("How has the Michigan sign-stealing saga developed?", THURSDAY)
     assert (found.timeline, found.window, found.recency) == (True, None, False)
     assert found.spans == ()  # "developed" stays a topic word
+    latest = read_time_words("What are the latest developments in the strike?", THURSDAY)
+    assert latest.timeline and latest.recency
+    # a noun about growth is not a question about a story's course
+    noun = read_time_words("Who does not like the development of the CSTO?", THURSDAY)
+    assert (noun.timeline, noun.phrase, noun.window, noun.recency) == (False, None, None, False)

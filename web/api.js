@@ -88,6 +88,21 @@ export async function loadArticle(id) {
   return { message: plainError(response.status, body) };
 }
 
+/** The outlets of the index: [{name, articles, first_date, last_date}], or {message}. */
+export async function loadSources() {
+  let response;
+  try {
+    response = await fetch("/sources", { headers: { Accept: "application/json" } });
+  } catch {
+    return { message: "Could not reach the server to list the outlets." };
+  }
+  const body = await json(response);
+  if (response.ok && body && Array.isArray(body.sources)) {
+    return { sources: body.sources.filter((s) => s && typeof s.name === "string") };
+  }
+  return { message: plainError(response.status, body) };
+}
+
 /** The server's limits, from its OpenAPI document (the defaults when it cannot be read). */
 export async function loadLimits() {
   const limits = { maxQuestionChars: DEFAULT_MAX_QUESTION_CHARS };

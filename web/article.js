@@ -4,7 +4,7 @@
 
 import { loadArticle } from "./api.js";
 import { citedArticles, citedText } from "./conversation.js";
-import { dateElement, el, joined, safeUrl } from "./dom.js";
+import { articleHref, dateElement, el, joined, safeUrl } from "./dom.js";
 
 /** "#/article/<id>?start=S&end=E&sstart=A&send=B" -> {id, passage, sentence}, or null. */
 export function parseArticleRoute(hash) {
@@ -80,7 +80,7 @@ export class ArticleView {
 
   clear() {
     const ui = this.ui;
-    for (const node of [ui.articleTitle, ui.articleMeta, ui.articleLink, ui.articleBody, ui.articleCredits]) {
+    for (const node of [ui.articleTitle, ui.articleMeta, ui.articleLink, ui.articleCopies, ui.articleBody, ui.articleCredits]) {
       node.replaceChildren();
     }
     ui.toolbarTitle.textContent = "";
@@ -129,6 +129,7 @@ export class ArticleView {
     } else if (article.url) {
       ui.articleLink.append(`Original: ${article.url}`);
     }
+    this.fillCopies(Array.isArray(article.copies) ? article.copies : []);
     const body = typeof article.body === "string" ? article.body : "";
     const entries = this.entries();
     const passage = locate(body, entries, article.id, route.passage);
@@ -144,6 +145,27 @@ export class ArticleView {
     ui.articleTitle.focus({ preventScroll: true });
     window.scrollTo({ top: 0 });
     if (marked.target) this.scrollTo(marked.target, marked.passage);
+  }
+
+  /** "Also reported by": the other outlets' copies of the story, each linked to its view. */
+  fillCopies(copies) {
+    const items = copies
+      .filter((copy) => copy && typeof copy.article_id === "string")
+      .map((copy) =>
+        el(
+          "li",
+          {},
+          el("a", { href: articleHref(copy.article_id) }, copy.title || copy.article_id),
+          " ",
+          el("span", { className: "copy-facts" }, ...joined([copy.source, dateElement(copy.date)])),
+        ),
+      );
+    if (items.length) {
+      this.ui.articleCopies.append(
+        el("h3", { className: "copies-heading" }, "Also reported by"),
+        el("ul", { className: "copies-list" }, ...items),
+      );
+    }
   }
 
   /** Keep the title in view when the marks are near it; else bring the passage's start (or

@@ -48,6 +48,36 @@ export function formatDate(value) {
   });
 }
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+function dayParts(value) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(typeof value === "string" ? value : "");
+  return match ? { day: Number(match[3]), month: MONTHS[Number(match[2]) - 1], year: match[1] } : null;
+}
+
+/** "2023-11-20", "2023-11-22" as "20–22 Nov 2023" (shortest unambiguous); one end may be missing
+ * ("from 20 Nov 2023", "until 22 Nov 2023"). */
+export function formatRange(since, until) {
+  const [a, b] = [dayParts(since), dayParts(until)];
+  const full = (p) => `${p.day} ${p.month} ${p.year}`;
+  if (a && b) {
+    if (since.slice(0, 10) === until.slice(0, 10)) return full(a);
+    if (a.year !== b.year) return `${full(a)} – ${full(b)}`;
+    if (a.month !== b.month) return `${a.day} ${a.month} – ${full(b)}`;
+    return `${a.day}–${full(b)}`;
+  }
+  if (a) return `from ${full(a)}`;
+  if (b) return `until ${full(b)}`;
+  return "";
+}
+
+/** The day in the browser's own time zone, as an ISO date: the "now" of a question. */
+export function today() {
+  const now = new Date();
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
 export function dateElement(value) {
   const text = formatDate(value);
   return text ? el("time", { dateTime: value }, text) : null;

@@ -2,9 +2,11 @@
 // sentence), then the passages grouped by article (title, date and outlet once), each shown as
 // the sentences around its best one and expandable to the whole passage in place.
 
-import { articleHref, dateElement, el, joined } from "./dom.js";
+import { articleHref, dateElement, el, formatDate, joined } from "./dom.js";
+import { contextLine } from "./understood.js";
 
 const EXCERPT_MAX_CHARS = 300; // the best sentence, and neighbours while they fit
+const COPIES_SHOWN = 3; // outlets named under a citation; the others are counted
 const QUESTION_STOPWORDS = new Set(
   `a an the and or of to in on at for by with from about as is are was were be been being do does
   did has have had what which who whom whose when where why how this that these those it its
@@ -140,14 +142,52 @@ function passageItem(passage, number, answers, question) {
   return item;
 }
 
-/** The passages under their articles, articles in the order of their best passage. */
-function articleGroups(passages, answers, question) {
+/** "also reported by A, B, and 2 more": each outlet's copy a link to its article view; the
+ * rest counted, linked to the cited article's view, which lists them all. */
+function copiesLine(citation) {
+  const copies = Array.isArray(citation.copies) ? citation.copies : [];
+  const shown = [];
+  const outlets = new Set();
+  for (const copy of copies) {
+    if (!copy || typeof copy.article_id !== "string") continue;
+    const outlet = copy.source || copy.title || copy.article_id;
+    if (outlets.has(outlet) || shown.length === COPIES_SHOWN) continue;
+    outlets.add(outlet);
+    shown.push(
+      el(
+        "a",
+        {
+          className: "copy-link",
+          href: articleHref(copy.article_id),
+          title: [copy.title, formatDate(copy.date)].filter(Boolean).join(", "),
+          "aria-label": `${outlet}: “${copy.title || copy.article_id}”`,
+        },
+        outlet,
+      ),
+    );
+  }
+  if (!shown.length) return null;
+  const line = el("span", { className: "copies" }, "also reported by ");
+  shown.forEach((link, i) => line.append(i ? ", " : "", link));
+  const rest = copies.length - shown.length;
+  if (rest > 0) {
+    line.append(
+      ", ",
+      el("a", { className: "copy-link", href: articleHref(citation.article_id) }, `${rest} more`),
+    );
+  }
+  return line;
+}
+
+/** The passages (those at `indices`, all by default) under their articles, articles in the
+ * order of their best passage. */
+function articleGroups(passages, answers, question, indices = passages.map((_, i) => i)) {
   const groups = new Map();
-  passages.forEach((passage, i) => {
-    const id = passage.citation.article_id;
+  for (const i of indices) {
+    const id = passages[i].citation.article_id;
     if (!groups.has(id)) groups.set(id, []);
     groups.get(id).push(i);
-  });
+  }
   const list = el("ol", { className: "articles" });
   for (const [id, members] of groups) {
     const first = passages[members[0]].citation;
@@ -167,6 +207,7 @@ function articleGroups(passages, answers, question) {
         ),
         dateElement(first.date),
         first.source ? el("span", { className: "source" }, first.source) : null,
+        copiesLine(first),
       ]),
     );
     const items = members.map((i) =>
@@ -180,6 +221,50 @@ function articleGroups(passages, answers, question) {
     list.append(el("li", { className: "article-group" }, heading, el("ol", { className: "passages" }, ...items)));
   }
   return list;
+}
+
+/** The passages by their article's day, oldest first (undated ones last), for "how has X
+ * developed" questions. */
+function timeline(passages, answers, question) {
+  const days = new Map();
+  passages.forEach((passage, i) => {
+    const day = typeof passage.citation.date === "string" ? passage.citation.date.slice(0, 10) : "";
+    if (!days.has(day)) days.set(day, []);
+    days.get(day).push(i);
+  });
+  const order = [...days.keys()].sort((a, b) => (!a ? 1 : !b ? -1 : a.localeCompare(b)));
+  return el(
+    "ol",
+    { className: "timeline" },
+    ...order.map((day) =>
+      el(
+        "li",
+        { className: "day" },
+        el("h4", { className: "day-heading" }, day ? dateElement(day) : "Undated"),
+        articleGroups(passages, answers, question, days.get(day)),
+      ),
+    ),
+  );
+}
+
+/** The passages, by day for a timeline question (with a switch to best first), else by rank. */
+function passageList(response, passages, answers, question) {
+  const understood = response.understood || {};
+  if (!understood.timeline) return [articleGroups(passages, answers, question)];
+  const byDay = timeline(passages, answers, question);
+  const byRank = articleGroups(passages, answers, question);
+  byRank.hidden = true;
+  const shown = el("span", {}, "Passages by day");
+  const toggle = el("button", { type: "button", className: "link-button view-toggle" }, "show best first");
+  const label = el("p", { className: "view-label" }, shown, " · ", toggle);
+  toggle.addEventListener("click", () => {
+    const days = byRank.hidden; // by day now: switch to best first
+    byDay.hidden = days;
+    byRank.hidden = !days;
+    shown.textContent = days ? "Passages best first" : "Passages by day";
+    toggle.textContent = days ? "show by day" : "show best first";
+  });
+  return [label, byDay, byRank];
 }
 
 function answerBlock(answers, passages) {
@@ -238,13 +323,16 @@ export function workingItem() {
   );
 }
 
-/** A reply to `question` (the server's answer as it came). */
-export function replyItem(response, question) {
+/** A reply to `question` (the server's answer as it came), asked with `request` (the fields
+ * sent beside the question and thread, and `alone` when sent without the thread). */
+export function replyItem(response, question, request = {}) {
   const item = el("li", { className: "message reply" });
   const passages = Array.isArray(response.passages) ? response.passages : [];
   const answers = Array.isArray(response.answer) ? response.answer : [];
+  const context = contextLine(response, request);
+  if (context) item.append(context);
   if (!passages.length) {
-    item.append(el("p", { className: "verdict" }, "There are no articles to search yet."));
+    item.append(el("p", { className: "verdict" }, summary({ kind: "reply", response })));
   } else if (response.answerable === false) {
     item.append(
       el("p", { className: "verdict" }, "I found nothing in the articles that answers this question."),
@@ -257,7 +345,7 @@ export function replyItem(response, question) {
     );
   } else {
     if (answers.length) item.append(answerBlock(answers, passages));
-    item.append(articleGroups(passages, answers, question));
+    item.append(...passageList(response, passages, answers, question));
   }
   return item;
 }
@@ -266,7 +354,12 @@ export function replyItem(response, question) {
 export function summary(entry) {
   if (entry.kind === "error") return entry.message;
   const passages = entry.response.passages;
-  if (!passages.length) return "There are no articles to search yet.";
+  const understood = entry.response.understood || {};
+  if (!passages.length) {
+    return understood.window === "filter" || (understood.sources || []).length
+      ? "No article matches these filters."
+      : "There are no articles to search yet.";
+  }
   if (entry.response.answerable === false) return "Nothing in the articles answers this question.";
   const answers = Array.isArray(entry.response.answer) ? entry.response.answer : [];
   const short = answers[0] && answers[0].short ? `${answers[0].short.text}. ` : "";

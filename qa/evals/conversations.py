@@ -31,8 +31,7 @@ from typing import Any
 from qa import pipeline
 from qa.chat import history_turn
 from qa.errors import QAError
-from qa.evals.runner import Ask, EvalFiles, Loaded, read_json_lines
-from qa.formats import read_file
+from qa.evals.runner import Ask, EvalFiles, Loaded, read_corpus, read_json_lines
 
 WAYS = ("alone", "pasted", "history", "page")
 KEYS = tuple(f"follow_up:{way}_hits@{n}" for n in (1, 5) for way in WAYS)
@@ -74,10 +73,7 @@ class Conversations:
 
     def load(self, files: EvalFiles) -> Loaded:
         assert files.corpus is not None and files.queries is not None
-        scan = read_file(files.corpus)
-        if not scan.articles:
-            raise QAError(f"No articles could be read from {files.corpus}.")
-        by_url = {a.url: a.id for a in scan.articles if a.url}
+        corpus, by_url = read_corpus(files.corpus)
         cases: list[ConversationTurn] = []
         for number, record in enumerate(read_json_lines(files.queries), start=1):
             name = f"{files.queries}, thread {record.get('id', number)}"
@@ -92,7 +88,7 @@ class Conversations:
         if not cases:
             raise QAError(f"No conversations in {files.queries}.")
         self._given.clear()
-        return Loaded(scan.articles, cases, files.corpus.read_bytes())
+        return Loaded(corpus, cases, files.corpus.read_bytes())
 
     def score(self, case: ConversationTurn, ask: Ask) -> dict[str, float]:
         turn = case.turn

@@ -15,30 +15,11 @@ from dataclasses import dataclass
 
 from qa.errors import QAError
 from qa.evals import FORMATS
-from qa.evals.runner import Ask, EvalFiles, Loaded, read_json_lines
-from qa.formats import read_file
+from qa.evals.runner import Ask, EvalFiles, Loaded, read_corpus, read_json_lines
 
 TWO_WEEKS = dt.timedelta(days=14)
 WAYS = {"": "with as_of", "_today": "without as_of", "_2weeks": "since/until two weeks"}
 KEYS = tuple(f"recall@{n}{way}" for way in WAYS for n in (1, 5))
-KINDS = (
-    "today",
-    "yesterday",
-    "this_week",
-    "last_week",
-    "weekday",
-    "this_month",
-    "last_month",
-    "month_name",
-    "explicit_date",
-    "so_far",
-    "latest",
-    "most_recent",
-    "newest",
-    "recently",
-    "developed",
-    "none",
-)
 
 
 @dataclass(frozen=True)
@@ -54,14 +35,11 @@ class Dated:
     index_name: str = "multihop-rag"  # the same corpus file: share its cached index
     needs: tuple[str, ...] = FORMATS["dated"][1]
     keys: tuple[str, ...] = KEYS
-    groups: tuple[str, ...] = KINDS
+    groups: tuple[str, ...] = ()  # the kinds of time phrase of the questions loaded, by name
 
     def load(self, files: EvalFiles) -> Loaded:
         assert files.corpus is not None and files.queries is not None
-        scan = read_file(files.corpus)
-        if not scan.articles:
-            raise QAError(f"No articles could be read from {files.corpus}.")
-        by_url = {a.url: a.id for a in scan.articles if a.url}
+        corpus, by_url = read_corpus(files.corpus)
         cases = []
         for number, record in enumerate(read_json_lines(files.queries), start=1):
             try:
@@ -78,7 +56,8 @@ class Dated:
                 cases.append(case)
         if not cases:
             raise QAError(f"No question in {files.queries} has its article in {files.corpus}.")
-        return Loaded(scan.articles, cases, files.corpus.read_bytes())
+        self.groups = tuple(sorted({case.kind for case in cases}))
+        return Loaded(corpus, cases, files.corpus.read_bytes())
 
     def score(self, case: DatedQuestion, ask: Ask) -> dict[str, float]:
         as_of = case.as_of.isoformat()

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from qa.errors import QAError
 from qa.evals import FORMATS
-from qa.evals.runner import Ask, EvalFiles, Loaded, read_json
-from qa.formats import read_file
+from qa.evals.runner import Ask, EvalFiles, Loaded, read_corpus, read_json
 
 KEYS = (
     "off_hits@4",
@@ -48,12 +47,8 @@ class MultihopRag:
 
     def load(self, files: EvalFiles) -> Loaded:
         assert files.corpus is not None and files.queries is not None
-        scan = read_file(files.corpus)
-        if not scan.articles:
-            problems = "; ".join(str(p) for p in scan.problems[:3])
-            raise QAError(f"No articles could be read from {files.corpus}: {problems or 'empty'}.")
-        by_title = {a.title: a.id for a in scan.articles}
-        by_url = {a.url: a.id for a in scan.articles if a.url}
+        corpus, by_url = read_corpus(files.corpus)
+        by_title = {a.title: a.id for a in corpus}
         records = read_json(files.queries)
         if not isinstance(records, list):
             raise QAError(f"{files.queries} must hold a JSON list of queries.")
@@ -75,7 +70,7 @@ class MultihopRag:
                 cases.append(MultihopQuery(record["query"], facts, found, kind))
         if not any(case.facts for case in cases):
             raise QAError(f"No query in {files.queries} has evidence matching the corpus.")
-        return Loaded(scan.articles, cases, files.corpus.read_bytes())
+        return Loaded(corpus, cases, files.corpus.read_bytes())
 
     def score(self, case: MultihopQuery, ask: Ask) -> dict[str, float]:
         answered = ask(case.question, k=10)

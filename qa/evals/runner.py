@@ -27,6 +27,7 @@ from qa.chunking import ChunkingConfig, Tokens
 from qa.embedding import Embedder
 from qa.errors import IndexUnavailable, QAError
 from qa.followup import DEFAULT_UNDERSTANDING, FollowUpConfig
+from qa.formats import read_file
 from qa.index import Index, load_index
 from qa.search import SearchConfig, Searcher
 from qa.settings import Settings
@@ -318,6 +319,16 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise QAError(f"Cannot read {path}: {error}") from None
+
+
+def read_corpus(path: Path) -> tuple[list[Article], dict[str, str]]:
+    """A benchmark's articles file: its articles, and their ids by url; an error naming the file
+    (and its first problems) when no article can be read from it."""
+    scan = read_file(path)
+    if not scan.articles:
+        problems = "; ".join(str(p) for p in scan.problems[:3])
+        raise QAError(f"No articles could be read from {path}: {problems or 'empty'}.")
+    return scan.articles, {a.url: a.id for a in scan.articles if a.url}
 
 
 def read_json_lines(path: Path) -> list[Any]:

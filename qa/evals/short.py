@@ -19,8 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.errors import QAError
-from qa.evals.runner import Ask, EvalFiles, Loaded, read_json_lines
-from qa.formats import read_file
+from qa.evals.runner import Ask, EvalFiles, Loaded, read_corpus, read_json_lines
 from qa.settings import Settings
 
 KEYS = (
@@ -74,10 +73,7 @@ class ShortQuestions:
 
     def load(self, files: EvalFiles) -> Loaded:
         assert files.corpus is not None and files.queries is not None
-        scan = read_file(files.corpus)
-        if not scan.articles:
-            raise QAError(f"No articles could be read from {files.corpus}.")
-        by_url = {article.url: article.id for article in scan.articles if article.url}
+        corpus, by_url = read_corpus(files.corpus)
         cases: list[ShortQuestion | OffTopic] = []
         for record in read_json_lines(files.queries):
             article_id = by_url.get(record.get("article"))
@@ -100,7 +96,7 @@ class ShortQuestions:
                     cases.append(OffTopic(record["question"], record.get("kind", "")))
         elif files.off_topic is not None:
             raise QAError(f"--off-topic: no such file {off_topic}.")
-        return Loaded(scan.articles, cases, files.corpus.read_bytes())
+        return Loaded(corpus, cases, files.corpus.read_bytes())
 
     def score(self, case: ShortQuestion | OffTopic, ask: Ask) -> dict[str, float]:
         answered = ask(case.question, k=DEFAULT_K)
