@@ -6,6 +6,7 @@ The HTTP app and `qa ask --json` both send what these functions build.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from qa import contract
 from qa.articles import Article
@@ -89,17 +90,19 @@ def ask_response(
     )
 
 
-def understood(question: Question) -> contract.Understood:
+def understood(question: Question, **time: Any) -> contract.Understood:
     """How the question was read: on its own, or as a follow-up with the thread's words and
-    articles (`qa.followup`)."""
+    articles (`qa.followup`); `time` holds the time and outlet fields
+    (`qa.time_ranking.understood_time`)."""
     thread = question.thread
     if thread is None:
-        return contract.Understood(question=question.text)
+        return contract.Understood(question=question.text, **time)
     return contract.Understood(
         question=thread.searched,
         follow_up=True,
         articles=list(thread.articles),
         carried=list(thread.carried),
+        **time,
     )
 
 

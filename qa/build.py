@@ -185,12 +185,11 @@ def build_index(
         return _unpublished(articles, reusable)
     report = _compare(articles, previous)
     unchanged = set(report.unchanged)
-    old_rows = _rows_by_article(reusable) if reusable is not None else {}
 
     plan: list[list[int] | None] = []  # per article: its rows in `previous`, or None: prepare it
     for article in articles:
         if reusable is not None and article.id in unchanged:
-            plan.append(old_rows.get(article.id, []))
+            plan.append(reusable.rows_of(article.id))
         else:
             plan.append(None)
 
@@ -332,10 +331,3 @@ def _compatible(previous: Index, embedder: Preparer, config: ChunkingConfig) -> 
         and previous.manifest.dimension == embedder.dimension
         and previous.manifest.chunking == asdict(config)
     )
-
-
-def _rows_by_article(index: Index) -> dict[str, list[int]]:
-    rows: dict[str, list[int]] = {}
-    for row, passage in enumerate(index.passages):
-        rows.setdefault(passage.article_id, []).append(row)
-    return rows

@@ -11,7 +11,7 @@ in first.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,14 +82,14 @@ def diversify(
 
 
 def story_window(
-    order: Sequence[int], stories: Sequence[int], articles: Sequence[str], depth: int
+    order: Sequence[int], stories: Sequence[int], articles: Sequence[Hashable], depth: int
 ) -> list[int]:
     """The first `depth` candidates of `order` (positions, best first) that can be cited
     together, and among them the copies of their stories from other articles: a copy takes no
     place, since one copy of a story is cited, but it stays, as a later stage may prefer it
     (the copy from an outlet the question names). Without stories, `order[:depth]`."""
     kept: list[int] = []
-    standing: dict[int, str] = {}  # story -> the best-placed article of it so far
+    standing: dict[int, Hashable] = {}  # story -> the best-placed article of it so far
     places = 0
     for position in order:
         story, article = stories[position], articles[position]
@@ -101,7 +101,7 @@ def story_window(
     return kept
 
 
-def citable(stories: Sequence[int], articles: Sequence[str]) -> int:
+def citable(stories: Sequence[int], articles: Sequence[Hashable]) -> int:
     """How many of these candidates can be cited together: all of those whose article has no
     copies, and for each story, those of its article that has the most."""
     free = sum(1 for story in stories if story < 0)
@@ -122,7 +122,7 @@ def near_duplicates(
     best = rows[np.argsort(-scores, kind="stable")[:pool]]
     vectors = index.store.get(best)
     similar = vectors @ vectors.T >= threshold
-    articles = [index.passages[row].article_id for row in best.tolist()]
+    articles = index.article_numbers(best)
     twins: dict[int, frozenset[int]] = {}
     for i, j in zip(*np.nonzero(np.triu(similar, k=1))):
         if articles[i] != articles[j]:

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -135,7 +133,7 @@ def understand(
     articles = _thread_articles(thread, recency, index, config)
     thread_terms = {t for turn in thread for t in terms(f"{turn.question} {turn.answer}")}
     if articles:
-        rows = [row for a in articles for row in article_rows(index, a)]
+        rows = [row for a in articles for row in index.rows_of(a)]
         thread_terms |= index.lexical.terms_held(rows, question.weights)
     if not reads_as_follow_up(question, thread_terms, index, config):
         return question
@@ -224,7 +222,7 @@ def thread_rows(index: Index, question: Question) -> set[int]:
     """Passages of the thread's articles, which join the candidates."""
     if question.thread is None:
         return set()
-    return {row for a in question.thread.articles for row in article_rows(index, a)}
+    return {row for a in question.thread.articles for row in index.rows_of(a)}
 
 
 def article_bonus(index: Index, question: Question, rows: np.ndarray) -> np.ndarray | float:
@@ -232,11 +230,11 @@ def article_bonus(index: Index, question: Question, rows: np.ndarray) -> np.ndar
     thread = question.thread
     if thread is None or not thread.articles:
         return 0.0
-    preference = thread.articles
+    preference, ids = thread.articles, index.facts.table.ids
     return np.array(
         [
-            thread.article_weight * preference.get(index.passages[row].article_id, 0.0)
-            for row in rows.tolist()
+            thread.article_weight * preference.get(ids[number], 0.0)
+            for number in index.article_numbers(rows)
         ],
         dtype=np.float32,
     )
@@ -371,26 +369,7 @@ def _answer_source(answer: str, index: Index, config: FollowUpConfig) -> str | N
     idf = index.lexical.idf(words)
     total = sum(idf.values())
     article = index.passages[best].article_id
-    held = index.lexical.terms_held(article_rows(index, article), words)
+    held = index.lexical.terms_held(index.rows_of(article), words)
     if total <= 0 or sum(idf[w] for w in held) / total < config.inferred_share:
         return None
     return article
-
-
-# ---- Article -> passage rows, computed once per index version --------------------------------
-
-_ROWS: dict[int, tuple[weakref.ref[Index], dict[str, list[int]]]] = {}
-_ROWS_LOCK = threading.Lock()
-
-
-def article_rows(index: Index, article_id: str) -> list[int]:
-    """The passage rows of an article in `index`."""
-    key = id(index)
-    with _ROWS_LOCK:
-        known = _ROWS.get(key)
-        if known is None or known[0]() is not index:
-            rows: dict[str, list[int]] = {}
-            for row, passage in enumerate(index.passages):
-                rows.setdefault(passage.article_id, []).append(row)
-            _ROWS[key] = known = (weakref.ref(index, lambda _: _ROWS.pop(key, None)), rows)
-    return known[1].get(article_id, [])

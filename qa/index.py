@@ -138,6 +138,33 @@ class Index:
         """Each passage's article day and outlet as arrays (date and outlet filters)."""
         return PassageFacts(self.articles, self.passages)
 
+    def article_numbers(self, rows: np.ndarray | list[int]) -> list[int]:
+        """The article of each passage row as a number (equal numbers: the same article),
+        from the table made at load, without reading the passages."""
+        numbers: list[int] = self.facts.table.of_passage[np.asarray(rows, dtype=np.int64)].tolist()
+        return numbers
+
+    def rows_of(self, article_id: str) -> list[int]:
+        """The passage rows of an article, in order; [] when the index does not hold it."""
+        number = self._article_number.get(article_id)
+        if number is None:
+            return []
+        order, bounds = self._rows_by_article
+        rows: list[int] = order[bounds[number] : bounds[number + 1]].tolist()
+        return rows
+
+    @cached_property
+    def _article_number(self) -> dict[str, int]:
+        return {article_id: n for n, article_id in enumerate(self.facts.table.ids)}
+
+    @cached_property
+    def _rows_by_article(self) -> tuple[np.ndarray, np.ndarray]:
+        """Passage rows ordered by article, and where each article's rows start in that order."""
+        of_passage = self.facts.table.of_passage
+        order = np.argsort(of_passage, kind="stable")
+        bounds = np.searchsorted(of_passage[order], np.arange(len(self.facts.table.ids) + 1))
+        return order, bounds
+
     def passage_text(self, row: int) -> str:
         passage = self.passages[row]
         return passage.text(self.articles[passage.article_id])

@@ -56,9 +56,7 @@ def answer(
     answerable = is_answerable(question, hits, sentences, min_score)
     if request.order == "date":
         hits, sentences = by_date(hits, sentences)
-    read = contract.Understood.model_validate(
-        understood(question).model_dump() | understood_time(question, hits, as_of)
-    )
+    read = understood(question, **understood_time(question, hits, as_of))
     response = ask_response(request, hits, index.manifest.version, answerable, sentences, read)
     return Answered(response, hits, question, sentences)
 

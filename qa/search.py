@@ -164,7 +164,7 @@ class Searcher:
         order = np.argsort(-first, kind="stable")
         keep = order[:depth]
         if stories is not None:  # copies of a story take one place between them
-            articles = [index.passages[row].article_id for row in candidate_rows.tolist()]
+            articles = index.article_numbers(candidate_rows)
             kept = story_window(order.tolist(), stories[candidate_rows].tolist(), articles, depth)
             keep = np.array(kept, dtype=np.int64)
         candidate_rows, dense, lexical = candidate_rows[keep], dense[keep], lexical[keep]
@@ -219,7 +219,7 @@ class Searcher:
         pool, count = self.config.pool, index.store.count()
         while pool < count:
             ordered = sorted(rows)
-            articles = [index.passages[row].article_id for row in ordered]
+            articles = index.article_numbers(ordered)
             if citable(stories[ordered].tolist(), articles) >= depth:
                 break
             pool *= 2
